@@ -1,0 +1,82 @@
+import { importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
+import { Unauthorized } from './errors';
+import { header, type HttpEvent } from './http';
+
+/**
+ * Sessions are EdDSA-signed JWTs: only the user service holds the private key (from Secrets Manager);
+ * every other function verifies with the public key, so a compromised rule function cannot mint sessions.
+ */
+export const SESSION_ALG = 'EdDSA';
+const ISSUER = 'noops-todo/user';
+const AUDIENCE = 'noops-todo';
+
+export interface SessionClaims {
+  userId: string;
+  userName: string;
+  /** Per-user session version: bumping it ("sign out everywhere") invalidates older tokens. */
+  sessionVersion: number;
+}
+
+export interface Session extends SessionClaims {
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** `__Host-` pins the cookie to this exact origin over HTTPS; plain-http localhost cannot use it. */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? '__Host-session' : 'session';
+}
+
+export function sessionCookie(token: string, maxAgeSeconds: number, secure: boolean): string {
+  const attrs = [`${sessionCookieName(secure)}=${token}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeSeconds}`];
+  if (secure) attrs.push('Secure');
+  return attrs.join('; ');
+}
+
+export function clearedSessionCookie(secure: boolean): string {
+  return sessionCookie('', 0, secure);
+}
+
+/** The bearer token or session cookie of a request, if any (payload 2.0 puts cookies in `cookies[]`). */
+export function sessionToken(event: HttpEvent): string | undefined {
+  const authorization = header(event, 'authorization');
+  if (authorization?.toLowerCase().startsWith('bearer ')) return authorization.slice(7).trim();
+  for (const cookie of event.cookies ?? []) {
+    const eq = cookie.indexOf('=');
+    const name = cookie.slice(0, eq).trim();
+    if (name === '__Host-session' || name === 'session') return cookie.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
+}
+
+export async function signSession(claims: SessionClaims, privateJwk: JWK, ttlSeconds: number): Promise<string> {
+  const key = await importJWK(privateJwk, SESSION_ALG);
+  return new SignJWT({ name: claims.userName, sv: claims.sessionVersion })
+    .setProtectedHeader({ alg: SESSION_ALG, kid: privateJwk.kid })
+    .setSubject(claims.userId)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(key);
+}
+
+export function sessionVerifier(publicJwk: JWK) {
+  const key = importJWK(publicJwk, SESSION_ALG);
+  return async (token: string | undefined): Promise<Session> => {
+    if (!token) throw new Unauthorized();
+    try {
+      const { payload } = await jwtVerify(token, await key, { issuer: ISSUER, audience: AUDIENCE, algorithms: [SESSION_ALG] });
+      if (typeof payload.sub !== 'string' || typeof payload.name !== 'string') throw new Error('claims');
+      return {
+        userId: payload.sub,
+        userName: payload.name,
+        sessionVersion: typeof payload.sv === 'number' ? payload.sv : 0,
+        issuedAt: payload.iat ?? 0,
+        expiresAt: payload.exp ?? 0,
+      };
+    } catch {
+      throw new Unauthorized('Your session has expired or is invalid; sign in again', 'SessionInvalid');
+    }
+  };
+}

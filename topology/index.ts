@@ -1,0 +1,211 @@
+/**
+ * The one declarative description of the stack, read by both runtimes:
+ * infra/ turns it into AWS resources, local/ runs it on dynalite and kinesalite.
+ * Plain data and types only: no Pulumi, no AWS SDK, no I/O.
+ */
+
+export type FunctionName = 'static' | 'rule' | 'user' | 'replicator';
+export type TableName = 'rules' | 'users' | 'login-attempts' | 'replication-state';
+export type ReplicaName = 'rules-replica-for-user' | 'users-replica-for-rule';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface KeyAttribute {
+  name: string;
+  type: 'S' | 'N';
+}
+
+export interface TableSpec {
+  name: TableName;
+  /** The only function allowed to write it. */
+  owner: FunctionName;
+  hashKey: KeyAttribute;
+  rangeKey?: KeyAttribute;
+  /** Every change is captured into the change stream (DynamoDB Kinesis streaming destination). */
+  streamed: boolean;
+  /** Attribute holding an epoch-seconds expiry, if items expire. */
+  ttlAttribute?: string;
+  /** Environment variable carrying the physical table name to its owner. */
+  envVar: string;
+}
+
+export interface ReplicaSpec {
+  name: ReplicaName;
+  source: TableName;
+  /** The function that reads the replica instead of calling the source's owner. */
+  reader: FunctionName;
+  /** Environment variable carrying the replica's physical name to its reader. */
+  envVar: string;
+}
+
+export interface RouteSpec {
+  /** API Gateway route key, e.g. `GET /api/todos/{id}` or `$default`. */
+  routeKey: string;
+  function: FunctionName;
+}
+
+export interface FunctionSpec {
+  name: FunctionName;
+  /** Source entry point bundled by esbuild. */
+  entry: string;
+  description: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Tables it owns (read/write). */
+  ownsTables: TableName[];
+  /** Replicas it reads. */
+  readsReplicas: ReplicaName[];
+  /** The replicator writes every replica and reads the change stream. */
+  consumesChangeStream?: boolean;
+  /** Session key material it needs: the user service signs, everyone else only verifies. */
+  sessionKey?: 'private' | 'public';
+}
+
+/** Attribute names the replication contract depends on. */
+export const VERSION_ATTRIBUTE = 'version';
+export const TOMBSTONE_ATTRIBUTE = '_deleted';
+export const TOMBSTONE_TTL_ATTRIBUTE = '_expiresAt';
+/** How long a tombstone outlives the delete it records: longer than the stream's maximum retention. */
+export const TOMBSTONE_TTL_SECONDS = 8 * 24 * 3600;
+
+export const CHANGE_STREAM = {
+  name: 'changes',
+  /** Local shard count (kinesalite has no on-demand mode); on AWS the stream is on-demand by default. */
+  localShardCount: 2,
+  retentionHours: 24,
+} as const;
+
+export const tables: readonly TableSpec[] = [
+  {
+    name: 'rules',
+    owner: 'rule',
+    hashKey: { name: 'userId', type: 'S' },
+    rangeKey: { name: 'key', type: 'S' },
+    streamed: true,
+    envVar: 'RULES_TABLE',
+  },
+  {
+    name: 'users',
+    owner: 'user',
+    hashKey: { name: 'userName', type: 'S' },
+    streamed: true,
+    envVar: 'USERS_TABLE',
+  },
+  {
+    name: 'login-attempts',
+    owner: 'user',
+    hashKey: { name: 'id', type: 'S' },
+    streamed: false,
+    ttlAttribute: 'expiresAt',
+    envVar: 'LOGIN_ATTEMPTS_TABLE',
+  },
+  {
+    name: 'replication-state',
+    owner: 'replicator',
+    hashKey: { name: 'replica', type: 'S' },
+    rangeKey: { name: 'shardId', type: 'S' },
+    streamed: false,
+    envVar: 'REPLICATION_STATE_TABLE',
+  },
+];
+
+/** Default replicas; on AWS the list comes from stack config (`noops-todo:replicas`). */
+export const replicas: readonly ReplicaSpec[] = [
+  { name: 'rules-replica-for-user', source: 'rules', reader: 'user', envVar: 'RULES_REPLICA_TABLE' },
+  { name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE' },
+];
+
+export const functions: readonly FunctionSpec[] = [
+  {
+    name: 'static',
+    entry: 'lambdas/static/handler.ts',
+    description: 'Serves the web app (SPA fallback to index.html)',
+    memoryMb: 256,
+    timeoutSeconds: 5,
+    ownsTables: [],
+    readsReplicas: [],
+  },
+  {
+    name: 'rule',
+    entry: 'lambdas/rule/handler.ts',
+    description: 'Todo ("rule") service: /api/rule and /api/todos',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    ownsTables: ['rules'],
+    readsReplicas: ['users-replica-for-rule'],
+    sessionKey: 'public',
+  },
+  {
+    name: 'user',
+    entry: 'lambdas/user/handler.ts',
+    description: 'User service: register, login, current user',
+    memoryMb: 1024,
+    timeoutSeconds: 10,
+    ownsTables: ['users', 'login-attempts'],
+    readsReplicas: ['rules-replica-for-user'],
+    sessionKey: 'private',
+  },
+  {
+    name: 'replicator',
+    entry: 'lambdas/replicator/handler.ts',
+    description: 'Applies the change stream to replica tables; reports replication status',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    ownsTables: ['replication-state'],
+    readsReplicas: [],
+    consumesChangeStream: true,
+    sessionKey: 'public',
+  },
+];
+
+export const routes: readonly RouteSpec[] = [
+  { routeKey: 'GET /api/rule', function: 'rule' },
+  { routeKey: 'POST /api/rule', function: 'rule' },
+  { routeKey: 'PUT /api/rule', function: 'rule' },
+  { routeKey: 'DELETE /api/rule', function: 'rule' },
+  { routeKey: 'GET /api/todos', function: 'rule' },
+  { routeKey: 'POST /api/todos', function: 'rule' },
+  { routeKey: 'DELETE /api/todos', function: 'rule' },
+  { routeKey: 'GET /api/todos/{id}', function: 'rule' },
+  { routeKey: 'PATCH /api/todos/{id}', function: 'rule' },
+  { routeKey: 'DELETE /api/todos/{id}', function: 'rule' },
+  { routeKey: 'POST /api/register', function: 'user' },
+  { routeKey: 'POST /api/login/account', function: 'user' },
+  { routeKey: 'POST /api/login/outLogin', function: 'user' },
+  { routeKey: 'GET /api/currentUser', function: 'user' },
+  { routeKey: 'GET /api/replication', function: 'replicator' },
+  { routeKey: '$default', function: 'static' },
+];
+
+/** Event source mapping settings for the replicator (same values locally and on AWS). */
+export const CHANGE_CONSUMER = {
+  batchSize: 100,
+  maximumBatchingWindowSeconds: 0,
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: 5,
+  maximumRecordAgeSeconds: 3600,
+  parallelizationFactor: 1,
+  startingPosition: 'TRIM_HORIZON',
+  /** Local poll interval; Lambda polls each shard about once a second when idle. */
+  pollingIntervalMs: 50,
+} as const;
+
+export function tableSpec(name: TableName): TableSpec {
+  const spec = tables.find((t) => t.name === name);
+  if (!spec) throw new Error(`Unknown table "${name}"`);
+  return spec;
+}
+
+export function functionSpec(name: FunctionName): FunctionSpec {
+  const spec = functions.find((f) => f.name === name);
+  if (!spec) throw new Error(`Unknown function "${name}"`);
+  return spec;
+}
+
+export function replicasOf(source: TableName, all: readonly ReplicaSpec[] = replicas): ReplicaSpec[] {
+  return all.filter((r) => r.source === source);
+}
+
+/** Physical name of a table or replica in a stack, e.g. `noops-todo-dev-rules`; empty prefix locally. */
+export function physicalName(prefix: string, logical: string): string {
+  return prefix ? `${prefix}-${logical}` : logical;
+}
