@@ -31,15 +31,19 @@ export function functionDir(name: string): string {
   return path.join(FUNCTIONS_DIST, name);
 }
 
-export async function bundleFunction(spec: FunctionSpec): Promise<{ file: string; bytes: number }> {
-  const outdir = functionDir(spec.name);
+/** `outdir`/`webDir` default to dist/; the infra tests bundle into a temporary directory instead. */
+export async function bundleFunction(
+  spec: FunctionSpec,
+  outdir = functionDir(spec.name),
+  webDir = WEB_DIST,
+): Promise<{ file: string; bytes: number }> {
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
   const file = path.join(outdir, 'index.mjs');
   await build({ ...functionOptions, entryPoints: [path.join(ROOT, spec.entry)], outfile: file });
   if (spec.name === 'static') {
     // The static function serves the web bundle from its own code package.
-    await cp(WEB_DIST, path.join(outdir, 'web'), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    await cp(webDir, path.join(outdir, 'web'), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
   }

@@ -10,18 +10,28 @@ export interface WebBuildReport {
   cssGzipBytes: number;
 }
 
-/** Bundles web/src into content-hashed assets and writes index.html pointing at them (no inline scripts). */
+/** Issue 5's budget for the JavaScript a first visit downloads. */
+export const JS_BUDGET_GZIP_BYTES = 40 * 1024;
+
+/**
+ * Bundles web/src into content-hashed assets (JS and CSS, so both can be cached as immutable) and writes
+ * index.html pointing at them. Nothing is inlined, so the Content-Security-Policy can forbid inline
+ * scripts and styles.
+ */
 export async function buildWeb(outdir = WEB_DIST): Promise<WebBuildReport> {
   await rm(outdir, { recursive: true, force: true });
   await mkdir(path.join(outdir, 'assets'), { recursive: true });
   const result = await build({
-    entryPoints: [path.join(ROOT, 'web/src/main.ts')],
+    entryPoints: [path.join(ROOT, 'web/src/main.tsx'), path.join(ROOT, 'web/src/styles.css')],
     bundle: true,
     minify: true,
     format: 'esm',
     target: 'es2022',
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
     outdir: path.join(outdir, 'assets'),
     entryNames: '[name]-[hash]',
+    legalComments: 'none',
     metafile: true,
     write: true,
     logLevel: 'warning',
@@ -35,5 +45,20 @@ export async function buildWeb(outdir = WEB_DIST): Promise<WebBuildReport> {
     .replace('<!--scripts-->', js ? `<script type="module" src="/${js}"></script>` : '');
   await writeFile(path.join(outdir, 'index.html'), html);
   const gz = async (file?: string) => (file ? gzipSync(await readFile(path.join(outdir, file))).length : 0);
-  return { files: ['index.html', ...outputs], jsGzipBytes: await gz(js), cssGzipBytes: await gz(css) };
+  const report = { files: ['index.html', ...outputs], jsGzipBytes: await gz(js), cssGzipBytes: await gz(css) };
+  if (report.jsGzipBytes > JS_BUDGET_GZIP_BYTES) {
+    throw new Error(`web: initial JS is ${formatKb(report.jsGzipBytes)} gzipped, over the ${formatKb(JS_BUDGET_GZIP_BYTES)} budget`);
+  }
+  return report;
+}
+
+export function formatKb(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+// `tsx web/build.ts` builds only the web app (scripts/build.ts builds it together with the functions).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const report = await buildWeb();
+  console.log(`web: ${report.files.join(', ')}`);
+  console.log(`web: initial JS ${formatKb(report.jsGzipBytes)} gzipped (budget ${formatKb(JS_BUDGET_GZIP_BYTES)}), CSS ${formatKb(report.cssGzipBytes)} gzipped`);
 }

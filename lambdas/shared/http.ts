@@ -16,7 +16,11 @@ export type RouteHandler = (event: HttpEvent) => Promise<HttpResult>;
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
 
 export function json(statusCode: number, body: unknown, extra: Partial<HttpResult> = {}): HttpResult {
   return {
@@ -60,10 +64,13 @@ export function httpHandler(logger: Logger, routes: Record<string, RouteHandler>
       result = await route(event);
     } catch (err) {
       result = toResponse(err, logger);
+    }
+    try {
+      logger.info('request handled', { statusCode: result.statusCode, method: event.requestContext?.http?.method, path: event.rawPath });
     } finally {
+      // Warm instances are reused: keys of this request must not leak into the next one's lines.
       logger.removeKeys(['requestId', 'routeKey', 'userId']);
     }
-    logger.info('request handled', { statusCode: result.statusCode, method: event.requestContext?.http?.method, path: event.rawPath });
     return { ...result, headers: { ...result.headers, 'x-request-id': requestId } };
   };
 }
@@ -130,4 +137,13 @@ export function baseUrl(event: HttpEvent): string {
   const proto = header(event, 'x-forwarded-proto') ?? 'https';
   const host = header(event, 'host') ?? event.requestContext?.domainName ?? 'localhost';
   return `${proto}://${host}`;
+}
+
+/**
+ * The site's public base URL: PUBLIC_BASE_URL when set, because on AWS CloudFront does not forward the
+ * viewer's Host header and API Gateway would otherwise see its own domain.
+ */
+export function publicBaseUrl(event: HttpEvent): string {
+  const configured = process.env.PUBLIC_BASE_URL;
+  return configured ? configured.replace(/\/+$/, '') : baseUrl(event);
 }

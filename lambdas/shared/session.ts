@@ -1,6 +1,6 @@
 import { importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
-import { Unauthorized } from './errors';
-import { header, type HttpEvent } from './http';
+import { Forbidden, Unauthorized } from './errors';
+import { baseUrl, header, publicBaseUrl, type HttpEvent } from './http';
 
 /**
  * Sessions are EdDSA-signed JWTs: only the user service holds the private key (from Secrets Manager);
@@ -78,5 +78,44 @@ export function sessionVerifier(publicJwk: JWK) {
     } catch {
       throw new Unauthorized('Your session has expired or is invalid; sign in again', 'SessionInvalid');
     }
+  };
+}
+
+/** How a request carries its session: cookies ride along automatically, bearer tokens never do. */
+export function sessionSource(event: HttpEvent): 'bearer' | 'cookie' | undefined {
+  if (header(event, 'authorization')?.toLowerCase().startsWith('bearer ')) return 'bearer';
+  return sessionToken(event) === undefined ? undefined : 'cookie';
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The site's own origins plus CORS_ALLOWED_ORIGINS (comma separated). */
+export function allowedOrigins(event: HttpEvent): Set<string> {
+  const extra = (process.env.CORS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  return new Set([baseUrl(event), publicBaseUrl(event), ...extra].map((o) => o.replace(/\/+$/, '')));
+}
+
+/**
+ * CSRF defence on top of SameSite=Strict: a state-changing request authenticated by cookie must come
+ * from the site itself (Origin, or Sec-Fetch-Site which every current browser sends). Bearer tokens are
+ * never attached by a browser on its own, so they are exempt.
+ */
+export function assertSameOrigin(event: HttpEvent): void {
+  const method = event.requestContext?.http?.method?.toUpperCase() ?? '';
+  if (!STATE_CHANGING.has(method) || sessionSource(event) !== 'cookie') return;
+  const fetchSite = header(event, 'sec-fetch-site')?.toLowerCase();
+  if (fetchSite === 'same-origin' || fetchSite === 'none') return;
+  const origin = header(event, 'origin');
+  if (origin && origin !== 'null' && allowedOrigins(event).has(origin)) return;
+  throw new Forbidden('Cross-site request refused', 'CrossSiteRequest');
+}
+
+/** Verifies the caller's session (cookie or bearer) and applies the CSRF check. */
+export function authenticator(publicJwk: JWK) {
+  const verify = sessionVerifier(publicJwk);
+  return async (event: HttpEvent): Promise<Session> => {
+    const session = await verify(sessionToken(event));
+    assertSameOrigin(event);
+    return session;
   };
 }

@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { LoadResult, LoadSpec } from './spec';
+
+const CHILD = path.join(path.dirname(new URL(import.meta.url).pathname), 'child.ts');
+
+/** Local credentials and region for SDK calls against dynalite (it checks only that they are present). */
+export const LOCAL_AWS_ENV = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  DYNAMODB_MAX_ATTEMPTS: '1',
+};
+
+/** Runs one load spec in a fresh child process and returns its figures. */
+export function runLoad(spec: LoadSpec, timeoutMs = 120_000): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      env: { ...process.env, ...LOCAL_AWS_ENV, NODE_OPTIONS: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').pop() ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit ${code}`);
+        resolve(JSON.parse(last) as LoadResult);
+      } catch (e) {
+        reject(new Error(`load child (${spec.kind}) failed: ${(e as Error).message}: ${err.slice(-800)}`));
+      }
+    });
+    child.stdin.end(JSON.stringify(spec));
+  });
+}

@@ -1,0 +1,163 @@
+import { functionDir } from '../../scripts/bundle';
+import path from 'node:path';
+import { httpEvent } from '../lib/events';
+import { functionEnv } from '../lib/function-env';
+import { progress } from '../lib/log';
+import { createTodos, signIn, startBenchStack, BENCH_PASSWORD, type BenchStack, type Session } from '../lib/stack';
+import { formatStat, ratioStat, round, stat } from '../lib/stats';
+import { emptyResult, target, type BenchOptions, type ScenarioResult } from '../lib/types';
+import { runLoad } from '../load/run';
+import type { DynamoOp, HttpTarget, LoadResult } from '../load/spec';
+
+export const CONCURRENCY = [1, 8, 32] as const;
+
+interface Operation {
+  id: string;
+  label: string;
+  http: HttpTarget;
+  /** The DynamoDB calls the handler issues for this request (see bench/cost-model.ts), sent directly. */
+  direct: DynamoOp[];
+  picks?: string[];
+}
+
+/** The four API calls of issue 7, each paired with the same DynamoDB operations issued directly. */
+function operations(stack: BenchStack, session: Session, ids: string[], loginUser: Session): Operation[] {
+  const rules = stack.tableName('rules');
+  const users = stack.tableName('users');
+  const replica = stack.tableName('users-replica-for-rule');
+  const attempts = stack.tableName('login-attempts');
+  // Every rule request first reads the caller from the users replica (display name, session version).
+  const caller: DynamoOp = { command: 'Get', input: { TableName: replica, Key: { userName: session.userName.toLowerCase() } } };
+  const item = (key: string) => ({ userId: session.userId, key, name: 'direct {{seq}}', status: 1, progress: 0, order: 0, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(), version: 1 });
+  return [
+    {
+      id: 'list',
+      label: 'GET /api/todos (50)',
+      http: { method: 'GET', paths: ['/api/todos'], headers: session.headers },
+      direct: [caller, { command: 'Query', input: { TableName: rules, KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': session.userId }, ConsistentRead: true } }],
+    },
+    {
+      id: 'create',
+      label: 'POST /api/todos',
+      http: { method: 'POST', paths: ['/api/todos'], headers: session.headers, body: '{"title":"bench {{seq}}"}' },
+      direct: [caller, { command: 'Put', input: { TableName: rules, Item: item('direct-{{seq}}'), ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': 'key' } } }],
+    },
+    {
+      id: 'patch',
+      label: 'PATCH /api/todos/{id}',
+      // Round-robin over the 50 todos, so concurrent PATCHes rarely race on one item's version.
+      http: { method: 'PATCH', paths: ids.map((id) => `/api/todos/${id}`), headers: session.headers, body: '{"title":"patched {{seq}}"}' },
+      direct: [
+        caller,
+        { command: 'Get', input: { TableName: rules, Key: { userId: session.userId, key: '{{pick}}' }, ConsistentRead: true } },
+        { command: 'Put', input: { TableName: rules, Item: item('{{pick}}'), ConditionExpression: 'attribute_exists(#k)', ExpressionAttributeNames: { '#k': 'key' } } },
+      ],
+      picks: ids,
+    },
+    {
+      id: 'login',
+      label: 'POST /api/login/account',
+      http: { method: 'POST', paths: ['/api/login/account'], headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userName: loginUser.userName, password: BENCH_PASSWORD, type: 'account' }) },
+      // Two lockout counters (user, source IP), the user, then clearing the user's counter.
+      direct: [
+        { command: 'Get', input: { TableName: attempts, Key: { id: `user#${loginUser.userName.toLowerCase()}` }, ConsistentRead: true } },
+        { command: 'Get', input: { TableName: attempts, Key: { id: 'ip#127.0.0.1' }, ConsistentRead: true } },
+        { command: 'Get', input: { TableName: users, Key: { userName: loginUser.userName.toLowerCase() }, ConsistentRead: true } },
+        { command: 'Delete', input: { TableName: attempts, Key: { id: `user#${loginUser.userName.toLowerCase()}` } } },
+      ],
+    },
+  ];
+}
+
+/**
+ * The gateway + worker hop: the static function answering GET / through the gateway, against the same
+ * bundle's handler called in-process with the same event, both sequential with sub-ms timing. A bare
+ * node HTTP server is measured too, since API Gateway's own HTTP hop exists on AWS as well.
+ */
+async function measureHop(stack: BenchStack, count: number): Promise<{ gateway: LoadResult; direct: LoadResult; bareHttp: LoadResult }> {
+  const env = await functionEnv();
+  try {
+    const gateway = await runLoad({ kind: 'http-seq', url: stack.url, target: { method: 'GET', paths: ['/'] }, count, warmup: 50 });
+    const direct = await runLoad({
+      kind: 'handler',
+      bundle: path.join(functionDir('static'), 'index.mjs'),
+      env: env.envFor('static'),
+      event: httpEvent('GET', '/', { routeKey: '$default' }) as unknown as Record<string, unknown>,
+      count,
+      warmup: 50,
+    });
+    const bareHttp = await runLoad({ kind: 'http-baseline', count, warmup: 50 });
+    return { gateway, direct, bareHttp };
+  } finally {
+    await env.stop();
+  }
+}
+
+export async function api({ options }: { options: BenchOptions }): Promise<ScenarioResult> {
+  const result = emptyResult('api', '1. API through the local gateway versus direct DynamoDB');
+  const stack = await startBenchStack();
+  try {
+    const session = await signIn(stack.url, `bench-api-${Date.now()}`);
+    const loginUser = await signIn(stack.url, `bench-login-${Date.now()}`);
+    const ids = await createTodos(stack.url, session, 50);
+    const durationSec = options.quick ? 1 : 1.5;
+    const ops = operations(stack, session, ids, loginUser);
+    const samples: Record<string, { api: LoadResult[]; direct: LoadResult[] }> = {};
+    for (let r = 0; r < options.repeats; r++) {
+      for (const op of ops) {
+        for (const c of CONCURRENCY) {
+          if (options.quick && c !== 8) continue;
+          progress(`api ${op.id} c=${c} repeat ${r + 1}/${options.repeats}`);
+          const s = (samples[`${op.id}@${c}`] ??= { api: [], direct: [] });
+          s.api.push(await runLoad({ kind: 'autocannon', url: stack.url, target: op.http, connections: c, durationSec }));
+          s.direct.push(await runLoad({ kind: 'sdk', endpoint: stack.dynamoEndpoint, ops: op.direct, picks: op.picks, connections: c, durationSec }));
+        }
+      }
+    }
+    const rows: Array<Array<string | number>> = [];
+    const ratios: number[] = [];
+    for (const op of ops) {
+      for (const c of CONCURRENCY) {
+        const s = samples[`${op.id}@${c}`];
+        if (!s) continue;
+        const ratio = ratioStat(s.api.map((x) => x.requestsPerSec), s.direct.map((x) => x.requestsPerSec));
+        if (op.id !== 'login') ratios.push(ratio.median);
+        const errors = s.api.reduce((n, x) => n + x.errors + x.non2xx, 0);
+        rows.push([op.label, c, formatStat(stat(s.api.map((x) => x.requestsPerSec)), 0), formatStat(stat(s.api.map((x) => x.p50)), 0), formatStat(stat(s.api.map((x) => x.p99)), 0), errors, formatStat(stat(s.direct.map((x) => x.requestsPerSec)), 0), formatStat(stat(s.direct.map((x) => x.p50)), 2), formatStat(ratio, 2)]);
+      }
+    }
+    result.tables.push({ title: 'Requests/s and latency (ms): API through the gateway, and the same DynamoDB calls sent directly', columns: ['call', 'conc.', 'API req/s', 'API p50', 'API p99', 'API errors + non-2xx', 'direct req/s', 'direct p50', 'API / direct'], rows });
+    for (const c of CONCURRENCY) {
+      result.charts.push({
+        id: `api-c${c}`,
+        title: `Requests/s at concurrency ${c}: API vs direct DynamoDB`,
+        unit: 'requests/s',
+        groups: ops.filter((op) => samples[`${op.id}@${c}`]).map((op) => {
+          const s = samples[`${op.id}@${c}`]!;
+          return { label: op.label, bars: [{ series: 'API', value: stat(s.api.map((x) => x.requestsPerSec)) }, { series: 'direct', value: stat(s.direct.map((x) => x.requestsPerSec)) }] };
+        }),
+      });
+    }
+    progress('api: measuring the gateway + worker hop');
+    const hop = await measureHop(stack, options.quick ? 50 : 2000);
+    const hopMs = hop.gateway.p50 - hop.direct.p50;
+    result.tables.push({
+      title: 'Gateway + worker hop (sequential GET / of the static function, ms)',
+      columns: ['path', 'p50', 'p99'],
+      rows: [
+        ['through the gateway', round(hop.gateway.p50, 3), round(hop.gateway.p99, 3)],
+        ['handler called in-process', round(hop.direct.p50, 3), round(hop.direct.p99, 3)],
+        ['bare node HTTP server (loopback floor)', round(hop.bareHttp.p50, 3), round(hop.bareHttp.p99, 3)],
+        ['hop = gateway − in-process', round(hopMs, 3), ''],
+      ],
+    });
+    const minRatio = Math.min(...ratios);
+    result.targets.push(target('api-throughput', 'API throughput / direct DynamoDB (worst of GET, POST, PATCH over c=1,8,32)', '>=', 0.6, 'ratio', round(minRatio, 2)));
+    result.targets.push(target('api-hop', 'gateway + worker hop at p50', '<=', 1, 'ms', round(hopMs, 3)));
+    result.notes.push('Login is reported but left out of the throughput target: its cost is the deliberate scrypt password hash, which no DynamoDB reference has.');
+    result.data = { samples, hop };
+  } finally {
+    await stack.stop();
+  }
+  return result;
+}

@@ -1,0 +1,96 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { mergeLinks, policyDocument, type Link, type Statement } from '../link';
+
+/**
+ * One Lambda function with everything it owns: its log group, its role and the role's single inline
+ * policy, built only from the links it is given (plus writing its own logs and traces).
+ */
+export class LambdaFunction extends pulumi.ComponentResource {
+  readonly function: aws.lambda.Function;
+  readonly role: aws.iam.Role;
+  readonly policy: aws.iam.RolePolicy;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+
+  constructor(name: string, args: LambdaFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('noops-todo:compute:LambdaFunction', name, {}, opts);
+    const link = mergeLinks(args.links);
+
+    this.logGroup = createLogGroup(this);
+    this.role = createRole(this);
+    this.policy = createPolicy(this, this.role, this.logGroup, link.statements);
+    this.function = createFunction(this);
+    this.registerOutputs({ functionName: this.function.name, logGroupName: this.logGroup.name, roleArn: this.role.arn });
+
+    function createLogGroup(parent: LambdaFunction) {
+      // Lambda's default group name, so tools that assume it still find the logs.
+      return new aws.cloudwatch.LogGroup(`${name}-logs`, {
+        name: `/aws/lambda/${args.functionName}`,
+        retentionInDays: args.logRetentionDays,
+      }, { parent });
+    }
+
+    function createRole(parent: LambdaFunction) {
+      return new aws.iam.Role(`${name}-role`, {
+        description: `Execution role of ${args.functionName}`,
+        assumeRolePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+      }, { parent });
+    }
+
+    function createPolicy(parent: LambdaFunction, role: aws.iam.Role, logGroup: aws.cloudwatch.LogGroup, statements: Statement[]) {
+      return new aws.iam.RolePolicy(`${name}-policy`, {
+        role: role.id,
+        policy: policyDocument([...baseStatements(logGroup), ...statements]),
+      }, { parent });
+    }
+
+    function createFunction(parent: LambdaFunction) {
+      return new aws.lambda.Function(`${name}-fn`, {
+        name: args.functionName,
+        description: args.description,
+        runtime: 'nodejs22.x',
+        architectures: ['arm64'],
+        handler: 'index.handler',
+        code: args.code,
+        role: parent.role.arn,
+        memorySize: args.memoryMb,
+        timeout: args.timeoutSeconds,
+        reservedConcurrentExecutions: args.reservedConcurrency ?? -1,
+        tracingConfig: { mode: 'Active' },
+        // Text keeps Lambda's START/END/REPORT lines as the local runtime prints them; the handlers'
+        // Powertools logger writes its own JSON lines either way.
+        loggingConfig: { logFormat: 'Text', logGroup: parent.logGroup.name },
+        environment: { variables: { ...args.environment, ...link.env } },
+      }, { parent, dependsOn: [parent.policy, parent.logGroup] });
+    }
+  }
+}
+
+/** Every function writes its own log group (created here, so no logs:CreateLogGroup) and X-Ray segments. */
+function baseStatements(logGroup: aws.cloudwatch.LogGroup): Statement[] {
+  return [
+    { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [pulumi.interpolate`${logGroup.arn}:*`] },
+    // X-Ray has no resource-level permissions for these two actions: "*" is the only valid resource.
+    { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resources: ['*'] },
+  ];
+}
+
+export interface LambdaFunctionArgs {
+  /** Physical function name, e.g. `noops-todo-dev-rule`. */
+  functionName: string;
+  description: string;
+  /** The deployment package (see infra/bundle.ts). */
+  code: pulumi.Input<pulumi.asset.Archive>;
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Undefined: unreserved (Lambda's `-1`). */
+  reservedConcurrency?: number;
+  logRetentionDays: number;
+  /** Plain settings; anything naming another resource comes through `links`. */
+  environment: Record<string, pulumi.Input<string>>;
+  /** Resources the function uses: their env vars and the IAM statements for exactly that use. */
+  links: Link[];
+}

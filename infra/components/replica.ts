@@ -1,0 +1,59 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { tableSpec, TOMBSTONE_TTL_ATTRIBUTE } from '../../topology/index';
+import type { ReplicaConfig } from '../config';
+import { DYNAMODB_READ, type Link } from '../link';
+import { keySchema, tableLink } from './table';
+
+/**
+ * The replicator applies each change with a conditional single-item write and reports status from
+ * GetItem/Query/Scan/DescribeTable; it never needs batch writes (they cannot carry conditions).
+ */
+const REPLICA_WRITE = ['dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'];
+
+/**
+ * A read-only copy of another service's table, kept in sync from the change stream. Disposable by
+ * design (backfill rebuilds it), so no point-in-time recovery and no deletion protection.
+ */
+export class Replica extends pulumi.ComponentResource {
+  readonly table: aws.dynamodb.Table;
+
+  constructor(name: string, readonly args: ReplicaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('noops-todo:data:Replica', name, {}, opts);
+
+    this.table = createTable(this);
+    this.registerOutputs({ name: this.table.name, source: args.sourcePhysicalName });
+
+    function createTable(parent: Replica) {
+      return new aws.dynamodb.Table(`${name}-table`, {
+        // Same key schema as the source, so a change record's Keys address the replica item directly.
+        ...keySchema(tableSpec(args.replica.source)),
+        name: args.physicalName,
+        billingMode: 'PAY_PER_REQUEST',
+        serverSideEncryption: { enabled: true },
+        // Tombstones of deleted items expire once no late record can resurrect them.
+        ttl: { attributeName: TOMBSTONE_TTL_ATTRIBUTE, enabled: true },
+      }, { parent });
+    }
+  }
+
+  /** Physical names of this replica and its source, as the replicator's REPLICAS entry. */
+  get route(): { replica: string; source: string } {
+    return { replica: this.args.physicalName, source: this.args.sourcePhysicalName };
+  }
+
+  /** The reader gets read access; the replicator gets single-item writes. */
+  link(access: 'read' | 'write'): Link {
+    const link = tableLink(this.table, this.args.replica.envVar, access === 'read' ? DYNAMODB_READ : REPLICA_WRITE);
+    // Only the reader addresses a replica by its env var; the replicator finds them all in REPLICAS.
+    return access === 'read' ? link : { ...link, env: {} };
+  }
+}
+
+export interface ReplicaArgs {
+  replica: ReplicaConfig;
+  /** e.g. `noops-todo-dev-users-replica-for-rule`. */
+  physicalName: string;
+  /** The source table's physical name, which appears as `tableName` in change records. */
+  sourcePhysicalName: string;
+}

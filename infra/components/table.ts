@@ -1,0 +1,80 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { TableSpec } from '../../topology/index';
+import { DYNAMODB_INDEX_READ, DYNAMODB_READ, DYNAMODB_WRITE, type Link } from '../link';
+import type { ChangeStream } from './change-stream';
+
+/**
+ * A service's own table: on-demand, point-in-time recovery, KMS encryption and, when the topology
+ * marks it `streamed`, a Kinesis streaming destination into the change stream (the binlog).
+ */
+export class Table extends pulumi.ComponentResource {
+  readonly table: aws.dynamodb.Table;
+  readonly streamingDestination?: aws.dynamodb.KinesisStreamingDestination;
+
+  constructor(name: string, private readonly args: TableArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('noops-todo:data:Table', name, {}, opts);
+    if (args.spec.streamed && !args.changeStream) {
+      throw new Error(`Table "${args.spec.name}" is streamed, so \`changeStream\` must be provided.`);
+    }
+
+    this.table = createTable(this);
+    this.streamingDestination = args.spec.streamed ? createStreamingDestination(this, args.changeStream!) : undefined;
+    this.registerOutputs({ name: this.table.name, arn: this.table.arn });
+
+    function createTable(parent: Table) {
+      return new aws.dynamodb.Table(`${name}-table`, {
+        ...keySchema(args.spec),
+        name: args.physicalName,
+        billingMode: 'PAY_PER_REQUEST',
+        pointInTimeRecovery: { enabled: true },
+        // Without this DynamoDB still encrypts, but with an AWS-owned key that CloudTrail cannot audit.
+        serverSideEncryption: { enabled: true },
+        deletionProtectionEnabled: args.production,
+        ttl: args.spec.ttlAttribute ? { attributeName: args.spec.ttlAttribute, enabled: true } : undefined,
+      }, { parent });
+    }
+
+    function createStreamingDestination(parent: Table, stream: ChangeStream) {
+      // No IAM role: DynamoDB writes to the stream itself. MICROSECOND precision lets the replicator
+      // order changes made within the same millisecond.
+      return new aws.dynamodb.KinesisStreamingDestination(`${name}-changes`, {
+        tableName: parent.table.name,
+        streamArn: stream.stream.arn,
+        approximateCreationDateTimePrecision: 'MICROSECOND',
+      }, { parent });
+    }
+  }
+
+  /** Read access (`read`) or full item access (`readwrite`), and the table's env var. */
+  link(access: 'read' | 'readwrite'): Link {
+    return tableLink(this.table, this.args.spec.envVar, access === 'read' ? DYNAMODB_READ : [...DYNAMODB_READ, ...DYNAMODB_WRITE]);
+  }
+}
+
+export function keySchema(spec: Pick<TableSpec, 'hashKey' | 'rangeKey'>): Pick<aws.dynamodb.TableArgs, 'hashKey' | 'rangeKey' | 'attributes'> {
+  const keys = spec.rangeKey ? [spec.hashKey, spec.rangeKey] : [spec.hashKey];
+  return { hashKey: spec.hashKey.name, rangeKey: spec.rangeKey?.name, attributes: keys.map((k) => ({ name: k.name, type: k.type })) };
+}
+
+export function tableLink(table: aws.dynamodb.Table, envVar: string, actions: string[]): Link {
+  const indexActions = actions.filter((a) => DYNAMODB_INDEX_READ.includes(a));
+  return {
+    env: { [envVar]: table.name },
+    statements: [
+      { actions, resources: [table.arn] },
+      ...(indexActions.length ? [{ actions: indexActions, resources: [pulumi.interpolate`${table.arn}/index/*`] }] : []),
+    ],
+  };
+}
+
+export interface TableArgs {
+  /** Key schema, TTL attribute, env var and whether it is streamed, from topology/. */
+  spec: TableSpec;
+  /** e.g. `noops-todo-dev-rules`. */
+  physicalName: string;
+  /** Deletion protection on production stacks. */
+  production: boolean;
+  /** Required for streamed tables. */
+  changeStream?: ChangeStream;
+}

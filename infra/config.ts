@@ -1,0 +1,180 @@
+import * as pulumi from '@pulumi/pulumi';
+import {
+  functions,
+  replicas as defaultReplicas,
+  tables,
+  TOMBSTONE_TTL_SECONDS,
+  type FunctionName,
+  type TableName,
+} from '../topology/index';
+
+/** A replica as stack config describes it (`noops-todo:replicas`); defaults to topology's list. */
+export interface ReplicaConfig {
+  name: string;
+  source: TableName;
+  reader: FunctionName;
+  envVar: string;
+}
+
+export interface FunctionSettings {
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Undefined leaves the function on the account's unreserved pool. */
+  reservedConcurrency?: number;
+}
+
+/** The whole stack configuration, validated once; every other module reads this object. */
+export interface StackConfig {
+  /** `noops-todo-<stack>`: prefixes every physical name so stacks can share an account. */
+  prefix: string;
+  /** Turns on DynamoDB deletion protection and a longer secret recovery window. */
+  production: boolean;
+  replicas: ReplicaConfig[];
+  logRetentionDays: number;
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  functions: Record<FunctionName, FunctionSettings>;
+  kinesis: { mode: 'ON_DEMAND' | 'PROVISIONED'; shardCount: number; retentionHours: number };
+  api: { throttleRateLimit: number; throttleBurstLimit: number; corsOrigins: string[] };
+  site: { customDomain?: string; hostedZoneId?: string; priceClass: string };
+  alarmEmail?: string;
+}
+
+/** Values CloudWatch Logs accepts for retentionInDays. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+export class ConfigError extends Error {
+  constructor(key: string, problem: string) {
+    super(`Invalid configuration noops-todo:${key}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads raw (string) config values by key; `pulumi.Config` in a program, a plain map in tests. */
+export type ConfigSource = (key: string) => string | undefined;
+
+export function parseConfig(get: ConfigSource, project: string, stack: string): StackConfig {
+  const r = reader(get);
+  const kinesisMode = r.oneOf('kinesisMode', ['ON_DEMAND', 'PROVISIONED'] as const, 'ON_DEMAND');
+  const customDomain = r.string('customDomain');
+  const hostedZoneId = r.string('hostedZoneId');
+  if (customDomain && !hostedZoneId) throw new ConfigError('hostedZoneId', 'is required when customDomain is set (the ACM certificate is validated through Route 53)');
+  if (customDomain && !/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(customDomain)) throw new ConfigError('customDomain', `must be a lower-case DNS name, got "${customDomain}"`);
+  const alarmEmail = r.string('alarmEmail');
+  if (alarmEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) throw new ConfigError('alarmEmail', `must be an e-mail address, got "${alarmEmail}"`);
+  return {
+    prefix: `${project}-${stack}`,
+    production: r.boolean('production', false),
+    replicas: parseReplicas(r.json('replicas') ?? defaultReplicas.map((x) => ({ ...x }))),
+    logRetentionDays: r.number('logRetentionDays', 14, (n) => LOG_RETENTION_DAYS.includes(n), `one of ${LOG_RETENTION_DAYS.join(', ')}`),
+    logLevel: r.oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const, 'INFO'),
+    functions: parseFunctionSettings(r),
+    kinesis: {
+      mode: kinesisMode,
+      shardCount: r.number('kinesisShardCount', 1, (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1'),
+      // Tombstones must outlive every record that could still resurrect their item.
+      retentionHours: r.number('kinesisRetentionHours', 24, (n) => Number.isInteger(n) && n >= 24 && n * 3600 <= TOMBSTONE_TTL_SECONDS, `an integer from 24 to ${TOMBSTONE_TTL_SECONDS / 3600} (the tombstone lifetime)`),
+    },
+    api: {
+      throttleRateLimit: r.number('apiThrottleRateLimit', 50, (n) => n > 0, 'a positive number of requests per second'),
+      throttleBurstLimit: r.number('apiThrottleBurstLimit', 100, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+      corsOrigins: parseOrigins(r.json('corsOrigins') ?? []),
+    },
+    site: { customDomain, hostedZoneId, priceClass: r.oneOf('priceClass', ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const, 'PriceClass_100') },
+    alarmEmail,
+  };
+}
+
+/** The program's configuration, read from the Pulumi stack once. */
+export function loadConfig(): StackConfig {
+  const config = new pulumi.Config();
+  return parseConfig((key) => config.get(key), pulumi.getProject(), pulumi.getStack());
+}
+
+function parseReplicas(value: unknown): ReplicaConfig[] {
+  if (!Array.isArray(value)) throw new ConfigError('replicas', 'must be a list of { name, source, reader, envVar }');
+  const seen = new Set<string>();
+  return value.map((item: Partial<ReplicaConfig>, i) => {
+    const where = `replicas[${i}]`;
+    if (typeof item !== 'object' || item === null) throw new ConfigError(where, 'must be an object');
+    if (!item.name || !/^[a-z0-9-]{1,100}$/.test(item.name)) throw new ConfigError(`${where}.name`, 'must be lower-case letters, digits and dashes');
+    if (seen.has(item.name) || tables.some((t) => t.name === item.name)) throw new ConfigError(`${where}.name`, `"${item.name}" is already used`);
+    seen.add(item.name);
+    const source = tables.find((t) => t.name === item.source);
+    if (!source?.streamed) throw new ConfigError(`${where}.source`, `must be a streamed table (${tables.filter((t) => t.streamed).map((t) => t.name).join(', ')}), got "${item.source}"`);
+    if (!functions.some((f) => f.name === item.reader)) throw new ConfigError(`${where}.reader`, `must be one of ${functions.map((f) => f.name).join(', ')}, got "${item.reader}"`);
+    if (!item.envVar || !/^[A-Z][A-Z0-9_]*$/.test(item.envVar)) throw new ConfigError(`${where}.envVar`, 'must be an UPPER_SNAKE environment variable name');
+    return { name: item.name, source: source.name, reader: item.reader as FunctionName, envVar: item.envVar };
+  });
+}
+
+function parseFunctionSettings(r: ReturnType<typeof reader>): Record<FunctionName, FunctionSettings> {
+  const memory = r.perFunction('lambdaMemoryMb', (n) => Number.isInteger(n) && n >= 128 && n <= 10240, 'an integer from 128 to 10240');
+  const timeout = r.perFunction('lambdaTimeoutSeconds', (n) => Number.isInteger(n) && n >= 1 && n <= 900, 'an integer from 1 to 900');
+  const reserved = r.perFunction('reservedConcurrency', (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1 (0 would disable the function)');
+  const settings = {} as Record<FunctionName, FunctionSettings>;
+  for (const spec of functions) {
+    // A longer timeout is legal (the replicator needs 60 s for stream batches), but API Gateway answers
+    // HTTP requests with 503 after 30 s whatever the function's timeout.
+    const timeoutSeconds = timeout[spec.name] ?? spec.timeoutSeconds;
+    settings[spec.name] = { memoryMb: memory[spec.name] ?? spec.memoryMb, timeoutSeconds, reservedConcurrency: reserved[spec.name] };
+  }
+  return settings;
+}
+
+function parseOrigins(value: unknown): string[] {
+  if (!Array.isArray(value)) throw new ConfigError('corsOrigins', 'must be a list of origins such as ["https://app.example.com"]');
+  return value.map((origin, i) => {
+    // Credentialed CORS (the session cookie) forbids the `*` wildcard.
+    if (typeof origin !== 'string' || !/^https?:\/\/[^/*\s]+$/.test(origin)) throw new ConfigError(`corsOrigins[${i}]`, `must be an origin like https://app.example.com (no path, no *), got ${JSON.stringify(origin)}`);
+    return origin;
+  });
+}
+
+function reader(get: ConfigSource) {
+  const raw = (key: string) => {
+    const value = get(key);
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const json = (key: string): unknown => {
+    const value = raw(key);
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value);
+    } catch {
+      throw new ConfigError(key, `must be JSON, got ${JSON.stringify(value)}`);
+    }
+  };
+  const check = (key: string, n: unknown, ok: (n: number) => boolean, expected: string): number => {
+    if (typeof n !== 'number' || !Number.isFinite(n) || !ok(n)) throw new ConfigError(key, `must be ${expected}, got ${JSON.stringify(n)}`);
+    return n;
+  };
+  return {
+    json,
+    string: (key: string) => raw(key),
+    boolean(key: string, fallback: boolean): boolean {
+      const value = raw(key);
+      if (value === undefined) return fallback;
+      if (value !== 'true' && value !== 'false') throw new ConfigError(key, `must be true or false, got "${value}"`);
+      return value === 'true';
+    },
+    number(key: string, fallback: number, ok: (n: number) => boolean, expected: string): number {
+      const value = raw(key);
+      return value === undefined ? fallback : check(key, value.trim() === '' ? NaN : Number(value), ok, expected);
+    },
+    oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+      const value = raw(key) ?? fallback;
+      if (!allowed.includes(value as T)) throw new ConfigError(key, `must be one of ${allowed.join(', ')}, got "${value}"`);
+      return value as T;
+    },
+    /** `{ "rule": 1024 }`: per-function overrides of a topology default. */
+    perFunction(key: string, ok: (n: number) => boolean, expected: string): Partial<Record<FunctionName, number>> {
+      const value = json(key) ?? {};
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(key, `must be an object keyed by function name (${functions.map((f) => f.name).join(', ')})`);
+      for (const [name, n] of Object.entries(value)) {
+        if (!functions.some((f) => f.name === name)) throw new ConfigError(`${key}.${name}`, `is not a function; use one of ${functions.map((f) => f.name).join(', ')}`);
+        check(`${key}.${name}`, n, ok, expected);
+      }
+      return value as Partial<Record<FunctionName, number>>;
+    },
+  };
+}

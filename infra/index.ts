@@ -1,0 +1,105 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { CHANGE_STREAM, functions, physicalName, type FunctionName, type FunctionSpec, type TableName } from '../topology/index';
+import { functionCode } from './bundle';
+import { Alarms } from './components/alarms';
+import { ChangeStream } from './components/change-stream';
+import { HttpApi } from './components/http-api';
+import { Replica } from './components/replica';
+import { Service } from './components/service';
+import { SessionKey } from './components/session-key';
+import { Site } from './components/site';
+import { loadConfig } from './config';
+import type { Link } from './link';
+
+/**
+ * noops-todo on AWS, from topology/: CloudFront → HTTP API → one Lambda per service, each owning its
+ * DynamoDB tables; every owned change flows into one Kinesis stream that the replicator applies to
+ * the replica tables. See docs/deploy.md.
+ */
+const config = loadConfig();
+const named = (logical: string) => physicalName(config.prefix, logical);
+
+const api = new HttpApi('api', {
+  physicalName: config.prefix,
+  throttleRateLimit: config.api.throttleRateLimit,
+  throttleBurstLimit: config.api.throttleBurstLimit,
+  corsOrigins: config.api.corsOrigins,
+  logRetentionDays: config.logRetentionDays,
+});
+
+const site = new Site('site', {
+  physicalName: config.prefix,
+  api,
+  priceClass: config.site.priceClass,
+  customDomain: config.site.customDomain ? { domainName: config.site.customDomain, hostedZoneId: config.site.hostedZoneId! } : undefined,
+});
+
+const sessionKey = new SessionKey('session-key', { prefix: config.prefix, production: config.production });
+
+const changeStream = new ChangeStream(CHANGE_STREAM.name, {
+  physicalName: named(CHANGE_STREAM.name),
+  mode: config.kinesis.mode,
+  shardCount: config.kinesis.shardCount,
+  retentionHours: config.kinesis.retentionHours,
+});
+
+const replicas = config.replicas.map((replica) => new Replica(replica.name, {
+  replica,
+  physicalName: named(replica.name),
+  sourcePhysicalName: named(replica.source),
+}));
+
+const services = Object.fromEntries(functions.map((spec) => [spec.name, new Service(spec.name, {
+  spec,
+  prefix: config.prefix,
+  production: config.production,
+  code: functionCode(spec),
+  settings: config.functions[spec.name],
+  logRetentionDays: config.logRetentionDays,
+  environment: {
+    LOG_LEVEL: config.logLevel,
+    POWERTOOLS_METRICS_NAMESPACE: 'noops-todo',
+    PUBLIC_BASE_URL: site.url,
+    // Behind CloudFront every viewer connection is HTTPS, so the session cookie is `__Host-` + Secure.
+    COOKIE_SECURE: 'true',
+    CORS_ALLOWED_ORIGINS: config.api.corsOrigins.join(','),
+  },
+  links: linksOf(spec),
+  api,
+  changeStream,
+})])) as Record<FunctionName, Service>;
+
+const alarms = new Alarms('alarms', {
+  physicalName: config.prefix,
+  region: aws.getRegionOutput().region,
+  functionNames: Object.fromEntries(functions.map((spec) => [spec.name, services[spec.name].fn.function.name])),
+  replicatorFunctionName: services.replicator.fn.function.name,
+  failureQueueName: changeStream.failureQueue.name,
+  apiId: api.api.id,
+  email: config.alarmEmail,
+});
+
+/** Everything a function may touch besides its own tables (ARCHITECTURE "Functions and their permissions"). */
+function linksOf(spec: FunctionSpec): Link[] {
+  const links = replicas.filter((r) => r.args.replica.reader === spec.name).map((r) => r.link('read'));
+  if (spec.sessionKey) links.push(sessionKey.link(spec.sessionKey));
+  if (spec.consumesChangeStream) {
+    links.push(changeStream.link(), ...replicas.map((r) => r.link('write')));
+    links.push({ env: { REPLICAS: JSON.stringify(replicas.map((r) => r.route)) }, statements: [] });
+  }
+  return links;
+}
+
+const ownedTables = Object.values(services).flatMap((service) => Object.entries(service.tables));
+
+export const siteUrl = site.url;
+export const apiUrl = api.api.apiEndpoint;
+export const tableNames = Object.fromEntries(ownedTables.map(([table, t]) => [table, t.table.name])) as Record<TableName, pulumi.Output<string>>;
+export const replicaTableNames = Object.fromEntries(replicas.map((r) => [r.args.replica.name, r.table.name]));
+export const streamName = changeStream.stream.name;
+export const failureQueueUrl = changeStream.failureQueue.url;
+export const logGroupNames = Object.fromEntries(functions.map((spec) => [spec.name, services[spec.name].fn.logGroup.name])) as Record<FunctionName, pulumi.Output<string>>;
+export const accessLogGroupName = api.accessLogGroup.name;
+export const alarmTopicArn = alarms.topic.arn;
+export const dashboardName = alarms.dashboard.dashboardName;

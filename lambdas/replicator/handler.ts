@@ -1,0 +1,32 @@
+import type { APIGatewayProxyEventV2, Context, KinesisStreamEvent } from 'aws-lambda';
+import { createDocumentClient } from '../shared/clients';
+import { getStringFromEnv } from '../shared/env';
+import { httpHandler, json } from '../shared/http';
+import { createLogger } from '../shared/logger';
+import { authenticator } from '../shared/session';
+import { processChanges } from './process-changes';
+import { DynamoDbReplicaStore } from './replica-store';
+import { parseReplicaRoutes } from './routes';
+import { StateRepository } from './state-repository';
+import { replicationStatus } from './status';
+
+const logger = createLogger('replicator');
+const client = createDocumentClient();
+const routes = parseReplicaRoutes(getStringFromEnv('REPLICAS'));
+const state = new StateRepository(client, getStringFromEnv('REPLICATION_STATE_TABLE'));
+const store = new DynamoDbReplicaStore(client);
+const authenticate = authenticator(JSON.parse(getStringFromEnv('SESSION_PUBLIC_KEY')));
+
+const http = httpHandler(logger, {
+  'GET /api/replication': async (event) => {
+    await authenticate(event);
+    return json(200, await replicationStatus(routes, state, client));
+  },
+});
+
+/** One function, two triggers: the Kinesis event source mapping (`Records`) and API Gateway (`routeKey`). */
+export const handler = async (event: KinesisStreamEvent | APIGatewayProxyEventV2, context?: Context) => {
+  if ('Records' in event) return processChanges(event, { routes, store, state, logger }, context);
+  if ('routeKey' in event) return http(event, context);
+  throw new Error('unsupported event: expected Kinesis Records or an API Gateway routeKey');
+};

@@ -1,0 +1,75 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, KinesisStreamEvent, KinesisStreamRecord, KinesisStreamBatchResponse } from 'aws-lambda';
+import { applyChange, type ApplyOutcome, type ReplicaStore } from './apply-change';
+import { decodeChange } from './decode';
+import { routesFor, type ReplicaRoute } from './routes';
+import type { ShardProgress, StateRepository } from './state-repository';
+
+export interface ChangeDeps {
+  routes: readonly ReplicaRoute[];
+  store: ReplicaStore;
+  state: Pick<StateRepository, 'record'>;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * Applies a batch from one shard. Each record is applied on its own (Powertools partial batch): a record
+ * that throws is reported in `batchItemFailures`, so the event source mapping retries from it and, after
+ * its retries, sends it to the on-failure destination. Progress is written once per replica and shard.
+ */
+export async function processChanges(event: KinesisStreamEvent, deps: ChangeDeps, context?: Context): Promise<KinesisStreamBatchResponse> {
+  const now = deps.now ?? Date.now;
+  const progress = new Map<string, ShardProgress>();
+  const track = (route: ReplicaRoute, shardId: string): ShardProgress => {
+    const id = `${route.replica}\n${shardId}`;
+    const entry = progress.get(id) ?? { ...route, shardId, applied: 0, skipped: 0, tombstones: 0, failed: 0 };
+    progress.set(id, entry);
+    return entry;
+  };
+
+  const handleRecord = async (record: KinesisStreamRecord): Promise<void> => {
+    const shardId = record.eventID.split(':')[0] ?? 'unknown';
+    const sequenceNumber = record.kinesis.sequenceNumber;
+    try {
+      const change = decodeChange(record.kinesis.data);
+      for (const route of routesFor(deps.routes, change.tableName)) {
+        const entry = track(route, shardId);
+        try {
+          count(entry, await applyChange(change, route.replica, deps.store, now()));
+        } catch (err) {
+          entry.failed++;
+          throw err;
+        }
+        if (!entry.lastSequenceNumber || BigInt(sequenceNumber) > BigInt(entry.lastSequenceNumber)) entry.lastSequenceNumber = sequenceNumber;
+        entry.lastChangeAt = Math.max(entry.lastChangeAt ?? 0, change.changedAtMs);
+      }
+    } catch (err) {
+      deps.logger.warn('change record failed', { eventID: record.eventID, error: err as Error });
+      throw err;
+    }
+  };
+
+  // A processor per invocation: it holds the batch's state, and the local pool may run invocations concurrently.
+  const processor = new BatchProcessor(EventType.KinesisDataStreams);
+  try {
+    return await processPartialResponse(event, handleRecord, processor, context ? { context } : undefined);
+  } finally {
+    await saveProgress([...progress.values()], deps, now());
+  }
+}
+
+function count(entry: ShardProgress, outcome: ApplyOutcome): void {
+  if (outcome === 'applied') entry.applied++;
+  else if (outcome === 'tombstoned') entry.tombstones++;
+  else entry.skipped++;
+}
+
+/** Progress is informational: a failed write is logged, never turned into a batch retry. */
+async function saveProgress(entries: ShardProgress[], deps: ChangeDeps, nowMs: number): Promise<void> {
+  const results = await Promise.allSettled(entries.map((entry) => deps.state.record(entry, nowMs)));
+  for (const result of results) {
+    if (result.status === 'rejected') deps.logger.error('replication state not saved', { error: result.reason as Error });
+  }
+}

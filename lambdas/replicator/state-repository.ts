@@ -1,0 +1,93 @@
+import { QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+type Client = DynamoDBClient | DynamoDBDocumentClient;
+
+/** What one batch did to one replica from one shard. */
+export interface ShardProgress {
+  replica: string;
+  source: string;
+  shardId: string;
+  /** Highest sequence number applied (or skipped as already applied) in the batch. */
+  lastSequenceNumber?: string;
+  /** Change time (epoch ms) of the newest change in the batch. */
+  lastChangeAt?: number;
+  applied: number;
+  skipped: number;
+  tombstones: number;
+  failed: number;
+}
+
+export interface ShardState {
+  replica: string;
+  source: string;
+  shardId: string;
+  lastSequenceNumber?: string;
+  lastChangeAt?: number;
+  lastAppliedAt?: number;
+  /** Change-to-apply delay of the newest change when it was applied. */
+  lagMs?: number;
+  applied: number;
+  skipped: number;
+  tombstones: number;
+  failed: number;
+}
+
+/** The replication-state table (key replica + shardId): one row per replica and shard, updated once per batch. */
+export class StateRepository {
+  constructor(private readonly client: Client, private readonly table: string) {}
+
+  async record(progress: ShardProgress, nowMs = Date.now()): Promise<void> {
+    const set = ['#source = :source', 'updatedAt = :now'];
+    const values: Record<string, { S: string } | { N: string }> = {
+      ':source': { S: progress.source },
+      ':now': { N: String(nowMs) },
+      ':applied': { N: String(progress.applied) },
+      ':skipped': { N: String(progress.skipped) },
+      ':tombstones': { N: String(progress.tombstones) },
+      ':failed': { N: String(progress.failed) },
+    };
+    if (progress.lastSequenceNumber !== undefined && progress.lastChangeAt !== undefined) {
+      set.push('lastSequenceNumber = :seq', 'lastChangeAt = :changeAt', 'lastAppliedAt = :now', 'lagMs = :lag');
+      values[':seq'] = { S: progress.lastSequenceNumber };
+      values[':changeAt'] = { N: String(progress.lastChangeAt) };
+      values[':lag'] = { N: String(Math.max(0, Math.round(nowMs - progress.lastChangeAt))) };
+    }
+    await (this.client as DynamoDBClient).send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { replica: { S: progress.replica }, shardId: { S: progress.shardId } },
+        UpdateExpression: `SET ${set.join(', ')} ADD applied :applied, skipped :skipped, tombstones :tombstones, failed :failed`,
+        ExpressionAttributeNames: { '#source': 'source' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async shardsOf(replica: string): Promise<ShardState[]> {
+    const out = await (this.client as DynamoDBClient).send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'replica = :r',
+        ExpressionAttributeValues: { ':r': { S: replica } },
+      }),
+    );
+    return (out.Items ?? []).map((item) => ({
+      replica,
+      source: item.source?.S ?? '',
+      shardId: item.shardId?.S ?? '',
+      lastSequenceNumber: item.lastSequenceNumber?.S,
+      lastChangeAt: num(item.lastChangeAt?.N),
+      lastAppliedAt: num(item.lastAppliedAt?.N),
+      lagMs: num(item.lagMs?.N),
+      applied: num(item.applied?.N) ?? 0,
+      skipped: num(item.skipped?.N) ?? 0,
+      tombstones: num(item.tombstones?.N) ?? 0,
+      failed: num(item.failed?.N) ?? 0,
+    }));
+  }
+}
+
+function num(raw: string | undefined): number | undefined {
+  return raw === undefined ? undefined : Number(raw);
+}

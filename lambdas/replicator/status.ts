@@ -1,0 +1,60 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { countReplica } from './replica-store';
+import type { ReplicaRoute } from './routes';
+import type { ShardState, StateRepository } from './state-repository';
+
+export interface ReplicaStatus {
+  name: string;
+  source: string;
+  items: number;
+  tombstones: number;
+  applied: number;
+  skipped: number;
+  failed: number;
+  lastAppliedAt: string | null;
+  lastChangeAt: string | null;
+  lagMs: number;
+  shards: Array<Omit<ShardState, 'replica' | 'source' | 'lastAppliedAt' | 'lastChangeAt'> & { lastAppliedAt: string | null; lastChangeAt: string | null }>;
+}
+
+/**
+ * `GET /api/replication`. Lambda does not tell a function how far behind the stream it is (that is the
+ * IteratorAge metric), so lag is the change-to-apply delay of the newest change each shard applied.
+ */
+export async function replicationStatus(
+  routes: readonly ReplicaRoute[],
+  state: Pick<StateRepository, 'shardsOf'>,
+  client: DynamoDBClient | DynamoDBDocumentClient,
+): Promise<{ replicas: ReplicaStatus[] }> {
+  const replicas = await Promise.all(
+    routes.map(async (route) => {
+      const [shards, counts] = await Promise.all([state.shardsOf(route.replica), countReplica(client, route.replica)]);
+      const sum = (field: 'applied' | 'skipped' | 'failed') => shards.reduce((total, shard) => total + shard[field], 0);
+      const latest = (field: 'lastAppliedAt' | 'lastChangeAt') => Math.max(0, ...shards.map((shard) => shard[field] ?? 0));
+      return {
+        name: route.replica,
+        source: route.source,
+        ...counts,
+        applied: sum('applied'),
+        skipped: sum('skipped'),
+        failed: sum('failed'),
+        lastAppliedAt: iso(latest('lastAppliedAt')),
+        lastChangeAt: iso(latest('lastChangeAt')),
+        lagMs: Math.max(0, ...shards.map((shard) => shard.lagMs ?? 0)),
+        shards: shards
+          .sort((a, b) => a.shardId.localeCompare(b.shardId))
+          .map(({ replica: _r, source: _s, lastAppliedAt, lastChangeAt, ...rest }) => ({
+            ...rest,
+            lastAppliedAt: iso(lastAppliedAt ?? 0),
+            lastChangeAt: iso(lastChangeAt ?? 0),
+          })),
+      };
+    }),
+  );
+  return { replicas };
+}
+
+function iso(ms: number): string | null {
+  return ms > 0 ? new Date(ms).toISOString() : null;
+}

@@ -1,0 +1,94 @@
+import type { JWK } from 'jose';
+import { v7 as uuidv7 } from 'uuid';
+import { createDocumentClient } from '../shared/clients';
+import { getBooleanFromEnv, getNumberFromEnv, getStringFromEnv } from '../shared/env';
+import { httpHandler, json, parseBody, type HttpEvent } from '../shared/http';
+import { createLogger } from '../shared/logger';
+import { assertSameOrigin, authenticator, clearedSessionCookie, sessionCookie, signSession } from '../shared/session';
+import { createUserService, toProfile } from './domain';
+import { scryptHasher } from './password';
+import { DynamoLoginAttempts, DynamoUserRepository, ReplicaTodoCounts } from './repository';
+import { loginBody, outLoginBody, registerBody } from './schemas';
+import { signingKeyLoader } from './signing-key';
+
+const logger = createLogger('user');
+const db = createDocumentClient();
+const secure = getBooleanFromEnv('COOKIE_SECURE', true);
+const ttlSeconds = getNumberFromEnv('SESSION_TTL_SECONDS', 86400 * 7);
+const publicKey = JSON.parse(getStringFromEnv('SESSION_PUBLIC_KEY')) as JWK;
+const signingKey = signingKeyLoader(getStringFromEnv('SESSION_SIGNING_KEY_SECRET'));
+const authenticate = authenticator(publicKey);
+
+const users = createUserService({
+  users: new DynamoUserRepository(db, getStringFromEnv('USERS_TABLE')),
+  attempts: new DynamoLoginAttempts(db, getStringFromEnv('LOGIN_ATTEMPTS_TABLE')),
+  counts: new ReplicaTodoCounts(db, getStringFromEnv('RULES_REPLICA_TABLE')),
+  hasher: scryptHasher({ N: getNumberFromEnv('SCRYPT_N', 2 ** 15), r: 8, p: 1 }),
+  throttle: {
+    maxFailures: getNumberFromEnv('LOGIN_MAX_FAILURES', 5),
+    windowSeconds: getNumberFromEnv('LOGIN_WINDOW_SECONDS', 900),
+    lockoutSeconds: getNumberFromEnv('LOGIN_LOCKOUT_SECONDS', 900),
+  },
+  newId: uuidv7,
+});
+// Start the dummy hash and the key fetch during init, which Lambda does not bill against the first request.
+void users.warmUp();
+void signingKey().catch((err: unknown) => logger.warn('signing key not loaded at start', { error: err as Error }));
+
+function sourceIp(event: HttpEvent): string {
+  return event.requestContext?.http?.sourceIp ?? 'unknown';
+}
+
+export const handler = httpHandler(logger, {
+  'POST /api/register': async (event) => {
+    const user = await users.register(parseBody(event, registerBody));
+    logger.appendKeys({ userId: user.userId });
+    logger.info('user registered');
+    return json(201, { status: 'ok', currentAuthority: 'user', userid: user.userId });
+  },
+
+  'POST /api/login/account': async (event) => {
+    const { userName, password, type = 'account' } = parseBody(event, loginBody);
+    const user = await users.login({ userName, password, sourceIp: sourceIp(event) });
+    if (!user) {
+      logger.info('login failed');
+      // The seed UI shows its "wrong user name or password" alert only for a 200 with status "error".
+      return json(200, {
+        status: 'error',
+        type,
+        currentAuthority: 'guest',
+        error: { code: 'InvalidCredentials', message: 'Wrong user name or password' },
+      });
+    }
+    logger.appendKeys({ userId: user.userId });
+    const token = await signSession(
+      { userId: user.userId, userName: user.displayName, sessionVersion: user.sessionVersion },
+      await signingKey(),
+      ttlSeconds,
+    );
+    logger.info('login succeeded');
+    return json(200, { status: 'ok', type, currentAuthority: 'user' }, { cookies: [sessionCookie(token, ttlSeconds, secure)] });
+  },
+
+  'POST /api/login/outLogin': async (event) => {
+    // A forged cross-site sign-out is a nuisance attack: same CSRF rule as every other cookie write.
+    assertSameOrigin(event);
+    const { everywhere } = parseBody(event, outLoginBody);
+    if (everywhere) {
+      const session = await authenticate(event);
+      logger.appendKeys({ userId: session.userId });
+      await users.signOutEverywhere(session);
+      logger.info('signed out everywhere');
+    }
+    return json(200, { data: {}, success: true }, { cookies: [clearedSessionCookie(secure)] });
+  },
+
+  'GET /api/currentUser': async (event) => {
+    const session = await authenticate(event);
+    logger.appendKeys({ userId: session.userId });
+    const user = await users.current(session);
+    const profile = toProfile(user, await users.counts(user.userId));
+    // Ant Design Pro v4 reads the profile at the top level, v5 under `data`: serve both.
+    return json(200, { ...profile, success: true, data: profile });
+  },
+});

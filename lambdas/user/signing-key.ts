@@ -1,0 +1,21 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { JWK } from 'jose';
+
+/**
+ * The private session key lives in Secrets Manager, never in an environment variable. It is read once
+ * per instance; a failed read is not cached, so the next request tries again. Locally the SDK follows
+ * AWS_ENDPOINT_URL_SECRETS_MANAGER to the embedded emulation.
+ */
+export function signingKeyLoader(secretId: string, client = new SecretsManagerClient({})): () => Promise<JWK> {
+  let key: Promise<JWK> | undefined;
+  return () =>
+    (key ??= client.send(new GetSecretValueCommand({ SecretId: secretId })).then(({ SecretString }) => {
+      if (!SecretString) throw new Error(`secret ${secretId} has no SecretString`);
+      const jwk = JSON.parse(SecretString) as JWK;
+      if (typeof jwk.d !== 'string') throw new Error(`secret ${secretId} is not a private JWK`);
+      return jwk;
+    })).catch((err: unknown) => {
+      key = undefined;
+      throw err;
+    });
+}

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { access } from 'node:fs/promises';
+import { FunctionWorker } from './function-worker';
+import { workerEntry } from './worker-entry';
+import type { FunctionErrorPayload, WorkerMessage } from './worker-protocol';
+
+export interface PoolFunction {
+  name: string;
+  /** The bundle to run: dist/functions/<name>/index.mjs, or a test fixture. */
+  bundle: string;
+  timeoutMs: number;
+  memoryMb: number;
+  env: Record<string, string>;
+}
+
+export interface FunctionPoolOptions {
+  functions: PoolFunction[];
+  /** Warm instances per function, like Lambda's concurrency (default 4). */
+  maxWorkersPerFunction?: number;
+  /** Invocations waiting for an instance beyond that; more are throttled (default 100). */
+  maxQueuedPerFunction?: number;
+  /** Lambda's init phase limit (default 10 s). */
+  initTimeoutMs?: number;
+}
+
+export type InvocationErrorCode = 'FunctionError' | 'FunctionInitError' | 'FunctionCrashed' | 'FunctionTimeout' | 'Throttled' | 'PoolStopped' | 'UnknownFunction';
+
+export class InvocationError extends Error {
+  override name = 'InvocationError';
+  constructor(readonly code: InvocationErrorCode, message: string, readonly functionError?: FunctionErrorPayload) {
+    super(message);
+  }
+}
+
+export interface LogEvent { function: string; workerId: string; logStream: string; line: string; timestamp: number; stream: 'stdout' | 'stderr'; awsRequestId?: string }
+export interface InvocationEvent {
+  phase: 'start' | 'end';
+  function: string;
+  workerId: string;
+  logStream: string;
+  awsRequestId: string;
+  durationMs?: number;
+  billedDurationMs?: number;
+  maxMemoryUsedMb?: number;
+  /** Only on the first invocation of an instance (its cold start). */
+  initDurationMs?: number;
+  /** `errorType` as Lambda reports it: the handler's error name, `Runtime.ExitError`, `Sandbox.Timedout`… */
+  error?: { code: InvocationErrorCode; errorType: string; errorMessage: string };
+}
+export type PoolEvents = { log: [LogEvent]; invocation: [InvocationEvent] };
+
+interface Invocation { awsRequestId: string; event: unknown; traceId?: string; resolve: (v: unknown) => void; reject: (e: InvocationError) => void }
+interface Slot { worker: FunctionWorker; ready: boolean; retired?: boolean; initDurationMs?: number; current?: Invocation & { started: number; timer: NodeJS.Timeout } }
+interface FunctionState { spec: PoolFunction; slots: Set<Slot>; queue: Invocation[]; spawned: number }
+
+/**
+ * Runs each function in its own warm child processes, like Lambda execution environments: one
+ * invocation per instance at a time, new instances on demand up to a limit, a bounded queue beyond it.
+ */
+export class FunctionPool extends EventEmitter<PoolEvents> {
+  private readonly fns = new Map<string, FunctionState>();
+  private readonly maxWorkers: number;
+  private readonly maxQueued: number;
+  private readonly initTimeoutMs: number;
+  private stopped = false;
+
+  constructor(options: FunctionPoolOptions) {
+    super();
+    for (const spec of options.functions) this.fns.set(spec.name, { spec, slots: new Set(), queue: [], spawned: 0 });
+    this.maxWorkers = Math.max(1, options.maxWorkersPerFunction ?? 4);
+    this.maxQueued = Math.max(0, options.maxQueuedPerFunction ?? 100);
+    this.initTimeoutMs = options.initTimeoutMs ?? 10_000;
+  }
+
+  get functionNames(): string[] {
+    return [...this.fns.keys()];
+  }
+
+  /** Runs one invocation; resolves with the handler's result or rejects with an InvocationError. */
+  invoke(functionName: string, event: unknown, options: { traceId?: string } = {}): Promise<unknown> {
+    const fn = this.fns.get(functionName);
+    if (!fn) return Promise.reject(new InvocationError('UnknownFunction', `No function named "${functionName}"`));
+    if (this.stopped) return Promise.reject(new InvocationError('PoolStopped', 'The local runtime is stopping'));
+    if (fn.queue.length >= this.maxQueued) {
+      return Promise.reject(new InvocationError('Throttled', `${functionName} has ${this.maxWorkers} busy instances and ${fn.queue.length} queued invocations`));
+    }
+    return new Promise((resolve, reject) => {
+      fn.queue.push({ awsRequestId: randomUUID(), event, ...(options.traceId ? { traceId: options.traceId } : {}), resolve, reject });
+      this.schedule(fn);
+    });
+  }
+
+  /** Instances per function, for status output and tests. */
+  workers(functionName: string): { total: number; busy: number; queued: number } {
+    const fn = this.fns.get(functionName);
+    if (!fn) return { total: 0, busy: 0, queued: 0 };
+    const busy = [...fn.slots].filter((s) => s.current).length;
+    return { total: fn.slots.size, busy, queued: fn.queue.length };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const slots = [...this.fns.values()].flatMap((fn) => {
+      for (const inv of fn.queue.splice(0)) inv.reject(new InvocationError('PoolStopped', 'The local runtime is stopping'));
+      return [...fn.slots];
+    });
+    await Promise.all(slots.map((slot) => slot.worker.stop()));
+  }
+
+  private schedule(fn: FunctionState): void {
+    if (this.stopped) return;
+    for (const slot of fn.slots) {
+      if (!fn.queue.length) return;
+      if (slot.ready && !slot.retired && !slot.current) this.dispatch(fn, slot, fn.queue.shift() as Invocation);
+    }
+    const starting = [...fn.slots].filter((s) => !s.ready && !s.retired).length;
+    let toStart = Math.min(fn.queue.length - starting, this.maxWorkers - fn.slots.size);
+    while (toStart-- > 0) void this.spawn(fn);
+  }
+
+  private async spawn(fn: FunctionState): Promise<void> {
+    const id = `${fn.spec.name}-${++fn.spawned}`;
+    // Reserve the slot before the async steps so concurrent schedules do not over-spawn.
+    const slot = { ready: false } as Slot;
+    fn.slots.add(slot);
+    try {
+      await access(fn.spec.bundle).catch(() => {
+        throw new Error(`${fn.spec.bundle} does not exist: run \`npm run build\``);
+      });
+      const entry = await workerEntry();
+      if (this.stopped) throw new Error('stopped');
+      slot.worker = new FunctionWorker({ id, functionName: fn.spec.name, entry, bundle: fn.spec.bundle, memoryMb: fn.spec.memoryMb, env: fn.spec.env });
+    } catch (err) {
+      fn.slots.delete(slot);
+      this.failOne(fn, new InvocationError('FunctionInitError', (err as Error).message));
+      return;
+    }
+    const { worker } = slot;
+    const initTimer = setTimeout(() => worker.kill(), this.initTimeoutMs);
+    worker.on('line', (l) => this.emit('log', { function: fn.spec.name, workerId: id, logStream: worker.logStream, ...l, ...(slot.current ? { awsRequestId: slot.current.awsRequestId } : {}) }));
+    worker.on('message', (message) => {
+      if (message.type === 'ready') {
+        clearTimeout(initTimer);
+        Object.assign(slot, { ready: true, initDurationMs: message.initDurationMs });
+        this.schedule(fn);
+      } else if (message.type === 'init-error') {
+        this.failOne(fn, new InvocationError('FunctionInitError', `${message.error.errorType}: ${message.error.errorMessage}`, message.error));
+      } else this.complete(fn, slot, message);
+    });
+    worker.on('close', ({ code, signal }) => {
+      clearTimeout(initTimer);
+      fn.slots.delete(slot);
+      if (slot.current) this.finish(fn, slot, new InvocationError('FunctionCrashed', `${fn.spec.name} instance exited mid-invocation (${signal ?? `code ${code}`})`));
+      else if (!slot.ready && !slot.retired) this.failOne(fn, new InvocationError('FunctionInitError', `${fn.spec.name} instance exited during init (${signal ?? `code ${code}`})`));
+      this.schedule(fn);
+    });
+  }
+
+  private dispatch(fn: FunctionState, slot: Slot, inv: Invocation): void {
+    const timer = setTimeout(() => {
+      this.finish(fn, slot, new InvocationError('FunctionTimeout', `Task timed out after ${(fn.spec.timeoutMs / 1000).toFixed(2)} seconds`));
+      // Like Lambda, a timed-out environment is not reused; it leaves the pool when its process is gone.
+      slot.retired = true;
+      slot.worker.kill();
+    }, fn.spec.timeoutMs);
+    slot.current = { ...inv, started: performance.now(), timer };
+    this.emitInvocation('start', fn, slot, {});
+    slot.worker.send({ type: 'invoke', id: inv.awsRequestId, event: inv.event, deadlineMs: Date.now() + fn.spec.timeoutMs, ...(inv.traceId ? { traceId: inv.traceId } : {}) });
+  }
+
+  private complete(fn: FunctionState, slot: Slot, message: Extract<WorkerMessage, { id: string }>): void {
+    if (slot.current?.awsRequestId !== message.id) return;
+    if (message.type === 'result') this.finish(fn, slot, undefined, message.result, message.maxMemoryUsedMb);
+    else this.finish(fn, slot, new InvocationError('FunctionError', `${message.error.errorType}: ${message.error.errorMessage}`, message.error), undefined, message.maxMemoryUsedMb);
+    this.schedule(fn);
+  }
+
+  private finish(fn: FunctionState, slot: Slot, error: InvocationError | undefined, result?: unknown, maxMemoryUsedMb?: number): void {
+    const inv = slot.current;
+    if (!inv) return;
+    clearTimeout(inv.timer);
+    const durationMs = performance.now() - inv.started;
+    const errorInfo = error ? { error: { code: error.code, errorType: lambdaErrorType(error), errorMessage: error.message } } : {};
+    this.emitInvocation('end', fn, slot, { durationMs, billedDurationMs: Math.max(1, Math.ceil(durationMs)), ...(maxMemoryUsedMb ? { maxMemoryUsedMb } : {}), ...errorInfo });
+    slot.current = undefined;
+    delete slot.initDurationMs;
+    if (error) inv.reject(error);
+    else inv.resolve(result);
+  }
+
+  private emitInvocation(phase: 'start' | 'end', fn: FunctionState, slot: Slot, extra: Partial<InvocationEvent>): void {
+    const inv = slot.current as Invocation;
+    this.emit('invocation', {
+      phase, function: fn.spec.name, workerId: slot.worker.id, logStream: slot.worker.logStream, awsRequestId: inv.awsRequestId,
+      ...(slot.initDurationMs !== undefined ? { initDurationMs: slot.initDurationMs } : {}),
+      ...extra,
+    });
+  }
+
+  /** An instance that failed to start fails the oldest waiting invocation, as the one it was started for. */
+  private failOne(fn: FunctionState, error: InvocationError): void {
+    fn.queue.shift()?.reject(error);
+  }
+}
+
+function lambdaErrorType(error: InvocationError): string {
+  if (error.functionError) return error.functionError.errorType;
+  if (error.code === 'FunctionTimeout') return 'Sandbox.Timedout';
+  if (error.code === 'FunctionCrashed') return 'Runtime.ExitError';
+  return error.code;
+}

@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { routes as topologyRoutes, type RouteSpec } from '../topology/index';
+import { toApiGatewayEvent } from './api-gateway-v2-event';
+import { fromApiGatewayResult, type GatewayResponse } from './api-gateway-v2-result';
+import { corsConfig, corsHeaders, isPreflight, preflightHeaders } from './cors';
+import { errorJson, gatewayError, type GatewayError } from './gateway-errors';
+import { matchRoute } from './routes';
+
+/** What the gateway calls to run a function (the function pool). */
+export interface Invoker {
+  invoke(functionName: string, event: unknown, options?: { traceId?: string }): Promise<unknown>;
+}
+
+export interface GatewayOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Cross-origin callers allowed (HTTP API's CORS allowOrigins); empty: same origin only. */
+  corsAllowedOrigins?: string[];
+  routes?: ReadonlyArray<Pick<RouteSpec, 'routeKey' | 'function'>>;
+  onRequest?: (info: RequestInfo) => void;
+}
+
+export interface RequestInfo { requestId: string; method: string; path: string; function?: string; statusCode: number; durationMs: number }
+
+export interface Gateway {
+  url: string;
+  port: number;
+  /** Starts routing requests to `target`; until then every request answers 503. */
+  serve(target: Invoker): void;
+  stop(): Promise<void>;
+}
+
+/** HTTP API's payload size limit; the functions enforce their own, smaller one. */
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** HTTP API's maximum integration timeout. */
+export const INTEGRATION_TIMEOUT_MS = 30_000;
+
+/**
+ * A local HTTP API: binds 127.0.0.1 first (so a taken port fails before anything else starts), routes
+ * like the topology's routes, and speaks payload format 2.0 to the functions.
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const cors = corsConfig(options.corsAllowedOrigins ?? []);
+  const routes = options.routes ?? topologyRoutes;
+  let target: Invoker | undefined;
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    const requestId = newRequestId();
+    const report = (statusCode: number, fn?: string) =>
+      options.onRequest?.({ requestId, method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', ...(fn ? { function: fn } : {}), statusCode, durationMs: performance.now() - started });
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    const common = { 'apigw-requestid': requestId, ...corsHeaders(cors, origin) };
+    const fail = (error: Pick<GatewayError, 'statusCode' | 'code' | 'message'>, fn?: string) => {
+      send(res, { statusCode: error.statusCode, headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...common }, cookies: [], body: Buffer.from(errorJson(error)) });
+      report(error.statusCode, fn);
+    };
+    if (isPreflight(req.method ?? '', req.headers) && origin) {
+      // With CORS configured, HTTP API answers every preflight itself; the functions never see it.
+      const headers = preflightHeaders(cors, origin, header(req, 'access-control-request-headers'));
+      send(res, { statusCode: 204, headers: { 'apigw-requestid': requestId, ...headers }, cookies: [], body: Buffer.alloc(0) });
+      return report(204);
+    }
+    readBody(req, MAX_REQUEST_BYTES).then(async (body) => {
+      if (body === undefined) {
+        res.setHeader('connection', 'close');
+        return fail({ statusCode: 413, code: 'PayloadTooLarge', message: `Request body exceeds ${MAX_REQUEST_BYTES} bytes` });
+      }
+      if (!target) return fail({ statusCode: 503, code: 'ServiceUnavailable', message: 'The local runtime is still starting' });
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      const route = matchRoute(req.method ?? 'GET', path, routes);
+      if (!route) return fail({ statusCode: 404, code: 'NotFound', message: `No route for ${req.method} ${path}` });
+      const { localPort, remoteAddress } = req.socket;
+      const now = new Date();
+      const event = toApiGatewayEvent(
+        { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, body, sourceIp: (remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''), protocol: `HTTP/${req.httpVersion}`, port: localPort ?? 0, requestId, traceId: newTraceId(now), time: now },
+        route,
+      );
+      try {
+        const result = await withTimeout(target.invoke(route.function, event, { traceId: event.headers['x-amzn-trace-id'] ?? '' }), INTEGRATION_TIMEOUT_MS);
+        const response = fromApiGatewayResult(result);
+        // The request id flows back so a user can quote it; the function's own header wins.
+        response.headers = { 'x-request-id': requestId, ...response.headers, ...common };
+        send(res, response);
+        report(response.statusCode, route.function);
+      } catch (err) {
+        fail(gatewayError(err, route.function, requestId), route.function);
+      }
+    }, () => res.destroy());
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    serve: (invoker) => {
+      target = invoker;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // In-flight requests get a moment to finish before their connections are cut.
+        setTimeout(() => server.closeAllConnections(), 1_000).unref();
+      }),
+  };
+}
+
+function send(res: ServerResponse, response: GatewayResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  res.statusCode = response.statusCode;
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (name !== 'content-length' && name !== 'transfer-encoding' && name !== 'connection') res.setHeader(name, value);
+  }
+  if (response.cookies.length) res.setHeader('set-cookie', response.cookies);
+  res.setHeader('content-length', response.body.length);
+  res.end(response.body);
+}
+
+/** The body, or undefined once it exceeds `limit` (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.pause();
+        resolve(undefined);
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+/** API Gateway request ids look like `JKJaXmPLvHcESHA=`. */
+function newRequestId(): string {
+  return `${randomBytes(12).toString('base64').replace(/[+/]/g, '').slice(0, 15)}=`;
+}
+
+/** X-Ray's `Root=1-<epoch seconds hex>-<96-bit random hex>`. */
+function newTraceId(now: Date): string {
+  return `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')};Sampled=0`;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within the ${ms / 1000} s integration timeout`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,145 @@
+import path from 'node:path';
+import { functions, physicalName, replicas, tables } from '../topology/index';
+import { functionDir, ROOT } from '../scripts/bundle';
+import { parseAllowedOrigins } from './cors';
+import { createTables, startDynamo, tableDefinitions } from './dynamodb';
+import { startEventSourceMapping, type EsmFaults, type EventSourceMapping } from './event-source-mapping';
+import { FunctionPool, type PoolFunction } from './function-pool';
+import { startGateway } from './gateway';
+import { loadSessionKeys } from './keys';
+import { startKinesis } from './kinesis';
+import { lambdaEnv } from './lambda-env';
+import { attachLogStreams } from './log-streams';
+import { attachLogView } from './log-view';
+import { startSecretsManager } from './secrets-manager';
+import { writeStackFile } from './stack-file';
+import { startStreamingDestination } from './streaming-destination';
+
+export interface StackOptions {
+  /** Keep everything in memory: nothing is read from or written to the data dir. */
+  memory?: boolean;
+  /** Gateway port; 0 picks a free one. Default: PORT or 3000. */
+  port?: number;
+  /** Where persisted state lives (default `.local/` in the repo). */
+  dataDir?: string;
+  /** Added to every function's environment (e.g. `SCRYPT_N`, `LOG_LEVEL`). */
+  env?: Record<string, string>;
+  maxWorkersPerFunction?: number;
+  /** No log lines on stdout (tests, benchmarks). */
+  quiet?: boolean;
+  /** Cross-origin callers allowed; default CORS_ALLOWED_ORIGINS, else same origin only. */
+  corsAllowedOrigins?: string[];
+  /** Test fixtures: run another bundle, or other settings, in place of a topology function. */
+  functions?: Record<string, FunctionOverride>;
+  /** Test-only: duplicate/reorder deliveries and fail invocations in the change stream's event source mapping. */
+  replicationFaults?: EsmFaults;
+}
+
+export interface FunctionOverride {
+  bundle?: string;
+  timeoutSeconds?: number;
+  memoryMb?: number;
+}
+
+export interface Stack {
+  url: string;
+  port: number;
+  dynamoEndpoint: string;
+  secretsManagerEndpoint: string;
+  kinesisEndpoint: string;
+  pool: FunctionPool;
+  /** The change stream's event source mapping feeding the replicator: `status()`, `waitIdle()`. */
+  replication: EventSourceMapping;
+  /** Root of persisted state; undefined in memory mode. */
+  dataDir: string | undefined;
+  /** Physical name of a table or replica (what the functions get in their environment). */
+  tableName(logical: string): string;
+  stop(): Promise<void>;
+}
+
+/** Secrets Manager id of the session signing key (its value is the private JWK). */
+export const SIGNING_KEY_SECRET_ID = 'noops-todo/local/session-signing-key';
+export const DEFAULT_DATA_DIR = path.join(ROOT, '.local');
+
+/**
+ * Starts the whole stack from topology/, one piece per line, and stops them in reverse. If a step
+ * fails, what already started is stopped before the error is rethrown.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const dataDir = options.memory ? undefined : path.resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  const tableName = (logical: string) => physicalName('', logical);
+  const corsAllowedOrigins = options.corsAllowedOrigins ?? parseAllowedOrigins(options.env?.CORS_ALLOWED_ORIGINS ?? process.env.CORS_ALLOWED_ORIGINS);
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const step of stops.splice(0).reverse()) await step().catch((err: Error) => console.error(`stopping: ${err.message}`));
+  };
+  try {
+    const gateway = await startGateway({ port: options.port ?? Number(process.env.PORT ?? 3000), corsAllowedOrigins });
+    stops.push(gateway.stop);
+    const keys = await loadSessionKeys(dataDir);
+    const dynamo = await startDynamo(dataDir ? { path: path.join(dataDir, 'dynamodb') } : {});
+    stops.push(dynamo.stop);
+    await createTables(dynamo.endpoint, tableDefinitions(tables, replicas, tableName));
+    const secrets = await startSecretsManager({ secrets: { [SIGNING_KEY_SECRET_ID]: JSON.stringify(keys.privateJwk) } });
+    stops.push(secrets.stop);
+    const kinesis = await startKinesis({ dataDir });
+    stops.push(kinesis.stop);
+    // Functions reach DynamoDB through the streaming-destination proxy, which publishes owned-table changes to the stream.
+    const capture = await startStreamingDestination({
+      dynamoEndpoint: dynamo.endpoint,
+      kinesisEndpoint: kinesis.endpoint,
+      streamName: kinesis.streamName,
+      streamedTables: tables.filter((t) => t.streamed).map((t) => tableName(t.name)),
+    });
+    stops.push(capture.stop);
+    const endpoints = { dynamodb: capture.endpoint, secretsManager: secrets.endpoint, kinesis: kinesis.endpoint };
+    const pool = new FunctionPool({
+      functions: functions.map((spec): PoolFunction => {
+        const override = options.functions?.[spec.name] ?? {};
+        const bundle = override.bundle ?? path.join(functionDir(spec.name), 'index.mjs');
+        const env = lambdaEnv({
+          spec: { ...spec, memoryMb: override.memoryMb ?? spec.memoryMb },
+          replicas,
+          physicalName: tableName,
+          endpoints,
+          publicJwk: keys.publicJwk,
+          signingKeySecretId: SIGNING_KEY_SECRET_ID,
+          publicBaseUrl: gateway.url,
+          logLevel: process.env.LOG_LEVEL ?? 'INFO',
+          taskRoot: path.dirname(bundle),
+          path: process.env.PATH ?? '/usr/bin:/bin',
+          extra: { ...(corsAllowedOrigins.length ? { CORS_ALLOWED_ORIGINS: corsAllowedOrigins.join(',') } : {}), ...options.env },
+        });
+        return { name: spec.name, bundle, env, timeoutMs: (override.timeoutSeconds ?? spec.timeoutSeconds) * 1000, memoryMb: override.memoryMb ?? spec.memoryMb };
+      }),
+      ...(options.maxWorkersPerFunction ? { maxWorkersPerFunction: options.maxWorkersPerFunction } : {}),
+    });
+    // CloudWatch-like log stream files (read by `npm run logs`), closed after the pool's last lines.
+    const logStreams = dataDir ? attachLogStreams(pool, { dataDir }) : undefined;
+    stops.push(async () => {
+      await pool.stop();
+      await logStreams?.close();
+    });
+    if (!options.quiet) attachLogView(pool, { stream: process.stdout });
+    const replication = await startEventSourceMapping({
+      kinesisEndpoint: kinesis.endpoint,
+      streamName: kinesis.streamName,
+      invoke: (event) => pool.invoke('replicator', event),
+      dataDir,
+      faults: options.replicationFaults,
+    });
+    stops.push(replication.stop);
+    // Routing starts last. The gateway itself started first (to claim the port before anything else) and
+    // so stops last, answering 503 while the pieces behind it stop.
+    gateway.serve(pool);
+    if (dataDir) {
+      const names = Object.fromEntries([...tables, ...replicas].map((t) => [t.name, tableName(t.name)]));
+      const routes = replicas.map((r) => ({ replica: tableName(r.name), source: tableName(r.source) }));
+      stops.push(await writeStackFile(dataDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: routes, pid: process.pid, startedAt: new Date().toISOString() }));
+    }
+    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, dataDir, tableName, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

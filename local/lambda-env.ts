@@ -1,0 +1,85 @@
+import {
+  CHANGE_STREAM,
+  tableSpec,
+  type FunctionSpec,
+  type ReplicaSpec,
+} from '../topology/index';
+
+export const LOCAL_REGION = 'us-east-1';
+/** The deployed runtime (see FACTS.md); bundles target node20 and run there unchanged. */
+export const LOCAL_EXECUTION_ENV = 'AWS_Lambda_nodejs22.x';
+
+export interface LambdaEnvInput {
+  spec: FunctionSpec;
+  replicas: readonly ReplicaSpec[];
+  /** Physical name of a table or replica; locally the logical name. */
+  physicalName: (logical: string) => string;
+  /** Where the AWS SDK in the function should send each service's calls. */
+  endpoints: { dynamodb: string; secretsManager: string; kinesis?: string };
+  /** Public session verification key (JWK), given to every function. */
+  publicJwk: object;
+  /** Secrets Manager id of the private signing key; only functions with `sessionKey: 'private'` get it. */
+  signingKeySecretId: string;
+  publicBaseUrl: string;
+  logLevel: string;
+  /** The function's code directory (LAMBDA_TASK_ROOT). */
+  taskRoot: string;
+  /** Host PATH, so child processes the function may spawn resolve. */
+  path: string;
+  /** Added last, so callers (tests, `npm start` users) can override anything. */
+  extra?: Record<string, string>;
+}
+
+/**
+ * The environment one function runs with: what Lambda sets, what infra/ sets from the same topology
+ * (table names, keys, settings) and the endpoint overrides that point the AWS SDK at the embedded
+ * servers. Nothing is inherited from the host, so the host's AWS profile cannot leak in.
+ */
+export function lambdaEnv(input: LambdaEnvInput): Record<string, string> {
+  const { spec } = input;
+  return {
+    PATH: input.path,
+    LANG: 'en_US.UTF-8',
+    TZ: 'UTC',
+    LAMBDA_TASK_ROOT: input.taskRoot,
+    _HANDLER: 'index.handler',
+    AWS_EXECUTION_ENV: LOCAL_EXECUTION_ENV,
+    AWS_LAMBDA_FUNCTION_NAME: spec.name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    // The embedded servers ignore signatures, but the SDK refuses to send unsigned requests.
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    // The SDK warns about the host's Node version; deployed functions run on nodejs22.x.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...tableVariables(input),
+    SESSION_PUBLIC_KEY: JSON.stringify(input.publicJwk),
+    ...(spec.sessionKey === 'private' ? { SESSION_SIGNING_KEY_SECRET: input.signingKeySecretId } : {}),
+    // Plain-http localhost cannot carry Secure cookies.
+    COOKIE_SECURE: 'false',
+    PUBLIC_BASE_URL: input.publicBaseUrl,
+    LOG_LEVEL: input.logLevel,
+    AWS_ENDPOINT_URL_DYNAMODB: input.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: input.endpoints.secretsManager,
+    ...(input.endpoints.kinesis ? { AWS_ENDPOINT_URL_KINESIS: input.endpoints.kinesis } : {}),
+    ...input.extra,
+  };
+}
+
+function tableVariables({ spec, replicas, physicalName }: LambdaEnvInput): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const table of spec.ownsTables) vars[tableSpec(table).envVar] = physicalName(table);
+  for (const name of spec.readsReplicas) {
+    const replica = replicas.find((r) => r.name === name);
+    if (replica) vars[replica.envVar] = physicalName(replica.name);
+  }
+  if (spec.consumesChangeStream) {
+    vars.REPLICAS = JSON.stringify(replicas.map((r) => ({ replica: physicalName(r.name), source: physicalName(r.source) })));
+    vars.CHANGE_STREAM_NAME = physicalName(CHANGE_STREAM.name);
+  }
+  return vars;
+}

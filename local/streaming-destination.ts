@@ -1,0 +1,240 @@
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AttributeMap, DynamoDbChangeRecord } from '../lambdas/replicator/change-record';
+import { canonical, changeRecord, keyOf, MissingKeyAttribute, partitionKey, type ItemChange } from './change-record';
+import { DynamoWire, errorResponse, parseJson, reply, type WireResponse } from './dynamo-wire';
+import { kinesisClient } from './kinesis';
+import { KeyedMutex } from './keyed-mutex';
+
+export interface StreamingDestinationOptions {
+  dynamoEndpoint: string;
+  kinesisEndpoint: string;
+  streamName: string;
+  /** Physical names of the tables whose changes are captured. */
+  streamedTables: readonly string[];
+  /** Test-only: answer this share of requests with ProvisionedThroughputExceededException before forwarding. */
+  faults?: { throttleRate?: number };
+  port?: number;
+}
+
+export interface StreamingDestinationStats {
+  requests: number;
+  captured: number;
+  published: number;
+  unchanged: number;
+  rejected: number;
+  throttled: number;
+  publishFailures: number;
+}
+
+export interface StreamingDestination {
+  endpoint: string;
+  stats(): StreamingDestinationStats;
+  stop(): Promise<void>;
+}
+
+type Captured = { response: WireResponse; changes: ItemChange[]; body?: Buffer };
+
+const PUBLISH_ATTEMPTS = 6;
+
+/**
+ * The DynamoDB → Kinesis streaming destination, emulated as an HTTP proxy in front of dynalite. Functions
+ * talk to the proxy as if it were DynamoDB; it forwards every request unchanged, except that successful
+ * writes to streamed tables are captured: the proxy asks dynalite for the old/new image it needs, strips
+ * what the caller did not ask for, and publishes one AWS-format change record per changed item BEFORE
+ * answering. Writes are serialised per item while captured, so each old image is its true predecessor.
+ */
+export async function startStreamingDestination(options: StreamingDestinationOptions): Promise<StreamingDestination> {
+  const wire = new DynamoWire(options.dynamoEndpoint);
+  const kinesis = kinesisClient(options.kinesisEndpoint);
+  const mutex = new KeyedMutex();
+  const streamed = new Set(options.streamedTables);
+  const keySchemas = new Map<string, Promise<string[]>>();
+  const region = process.env.AWS_REGION ?? 'us-east-1';
+  const counters: StreamingDestinationStats = { requests: 0, captured: 0, published: 0, unchanged: 0, rejected: 0, throttled: 0, publishFailures: 0 };
+
+  const keyNames = (headers: http.IncomingHttpHeaders, table: string): Promise<string[]> => {
+    let names = keySchemas.get(table);
+    if (!names) {
+      names = wire.call(headers, 'DescribeTable', { TableName: table }).then(({ status, json }) => {
+        if (status !== 200) throw new Error(`DescribeTable ${table} failed: ${json?.message}`);
+        return (json.Table.KeySchema as Array<{ AttributeName: string; KeyType: string }>)
+          .sort((a) => (a.KeyType === 'HASH' ? -1 : 1))
+          .map((k) => k.AttributeName);
+      });
+      names.catch(() => keySchemas.delete(table));
+      keySchemas.set(table, names);
+    }
+    return names;
+  };
+  const lockId = (table: string, keys: AttributeMap) => `${table}\n${canonical(keys)}`;
+  const getItem = async (headers: http.IncomingHttpHeaders, table: string, key: AttributeMap): Promise<AttributeMap | undefined> => {
+    const { status, json } = await wire.call(headers, 'GetItem', { TableName: table, Key: key, ConsistentRead: true });
+    if (status !== 200) throw new Error(`GetItem ${table} failed: ${json?.message}`);
+    return json.Item;
+  };
+
+  /** Forwards with ReturnValues rewritten to `wanted`, then strips the attributes the caller did not ask for. */
+  const forwardAsking = async (headers: http.IncomingHttpHeaders, request: any, wanted: string) => {
+    const asked = request.ReturnValues ?? 'NONE';
+    const response = await wire.send(headers, Buffer.from(JSON.stringify({ ...request, ReturnValues: wanted })));
+    const json = response.status === 200 ? parseJson(response.body) : undefined;
+    const attributes: AttributeMap | undefined = json?.Attributes;
+    let body: Buffer | undefined;
+    if (json && asked === 'NONE' && attributes) {
+      delete json.Attributes;
+      body = Buffer.from(JSON.stringify(json));
+    }
+    return { response, attributes, body, ok: json !== undefined };
+  };
+
+  const capture: Record<string, (headers: http.IncomingHttpHeaders, request: any) => Promise<Captured>> = {
+    async PutItem(headers, request) {
+      const keys = keyOf(request.Item ?? {}, await keyNames(headers, request.TableName));
+      const release = await mutex.lock([lockId(request.TableName, keys)]);
+      try {
+        const { response, attributes, body, ok } = await forwardAsking(headers, request, 'ALL_OLD');
+        const changes = ok ? [{ tableName: request.TableName, keys, oldImage: attributes, newImage: request.Item }] : [];
+        return await publishThen({ response, changes, body });
+      } finally {
+        release();
+      }
+    },
+    async UpdateItem(headers, request) {
+      const keys = keyOf(request.Key ?? {}, await keyNames(headers, request.TableName));
+      const release = await mutex.lock([lockId(request.TableName, keys)]);
+      try {
+        const oldImage = await getItem(headers, request.TableName, keys);
+        const asked = request.ReturnValues ?? 'NONE';
+        // ALL_NEW gives the new image atomically; other ReturnValues are kept and the item is re-read under the lock.
+        const rewrite = asked === 'NONE' || asked === 'ALL_NEW';
+        const { response, attributes, body, ok } = await forwardAsking(headers, request, rewrite ? 'ALL_NEW' : asked);
+        const newImage = !ok ? undefined : rewrite ? attributes : await getItem(headers, request.TableName, keys);
+        return await publishThen({ response, body, changes: ok ? [{ tableName: request.TableName, keys, oldImage, newImage }] : [] });
+      } finally {
+        release();
+      }
+    },
+    async DeleteItem(headers, request) {
+      const keys = keyOf(request.Key ?? {}, await keyNames(headers, request.TableName));
+      const release = await mutex.lock([lockId(request.TableName, keys)]);
+      try {
+        const { response, attributes, body, ok } = await forwardAsking(headers, request, 'ALL_OLD');
+        return await publishThen({ response, body, changes: ok ? [{ tableName: request.TableName, keys, oldImage: attributes }] : [] });
+      } finally {
+        release();
+      }
+    },
+    async BatchWriteItem(headers, request) {
+      const writes: Array<{ table: string; keys: AttributeMap; put?: AttributeMap; entry: unknown }> = [];
+      for (const [table, entries] of Object.entries<any[]>(request.RequestItems ?? {})) {
+        if (!streamed.has(table)) continue;
+        const names = await keyNames(headers, table);
+        for (const entry of entries) {
+          const put = entry?.PutRequest?.Item as AttributeMap | undefined;
+          writes.push({ table, keys: keyOf(put ?? entry?.DeleteRequest?.Key ?? {}, names), put, entry });
+        }
+      }
+      const release = await mutex.lock(writes.map((w) => lockId(w.table, w.keys)));
+      try {
+        const oldImages = await Promise.all(writes.map((w) => getItem(headers, w.table, w.keys)));
+        const response = await wire.send(headers, Buffer.from(JSON.stringify(request)));
+        const json = response.status === 200 ? parseJson(response.body) : undefined;
+        if (!json) return { response, changes: [] };
+        // Items DynamoDB could not write come back in UnprocessedItems: those changed nothing.
+        const unprocessed = new Set(Object.entries<any[]>(json.UnprocessedItems ?? {}).flatMap(([table, entries]) => entries.map((e) => `${table}\n${canonical(e.PutRequest?.Item ?? e.DeleteRequest?.Key)}`)));
+        const changes = writes.flatMap((w, i) => {
+          const id = `${w.table}\n${canonical(w.put ?? w.keys)}`;
+          return unprocessed.has(id) ? [] : [{ tableName: w.table, keys: w.keys, oldImage: oldImages[i], newImage: w.put }];
+        });
+        return await publishThen({ response, changes });
+      } finally {
+        release();
+      }
+    },
+  };
+
+  /** Publishes every change (retrying), still holding the item locks, so records of one item enter the stream in write order. */
+  async function publishThen(captured: Captured): Promise<Captured> {
+    const records = captured.changes
+      .map((change) => ({ change, record: changeRecord(change, { region, nowMicros: nowMicros() }) }))
+      .filter((entry): entry is { change: ItemChange; record: DynamoDbChangeRecord } => entry.record !== undefined);
+    counters.unchanged += captured.changes.length - records.length;
+    await Promise.all(records.map(({ change, record }) => publish(partitionKey(change.tableName, change.keys), record)));
+    return captured;
+  }
+
+  async function publish(key: string, record: DynamoDbChangeRecord): Promise<void> {
+    const data = Buffer.from(JSON.stringify(record));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await kinesis.send(new PutRecordCommand({ StreamName: options.streamName, PartitionKey: key, Data: data }), { abortSignal: AbortSignal.timeout(5_000) });
+        counters.published++;
+        return;
+      } catch (err) {
+        if (attempt >= PUBLISH_ATTEMPTS) {
+          counters.publishFailures++;
+          throw new Error(`change record for ${record.tableName} not published: ${(err as Error).message}`);
+        }
+        await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+      }
+    }
+  }
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => {
+    counters.requests++;
+    if (options.faults?.throttleRate && Math.random() < options.faults.throttleRate) {
+      counters.throttled++;
+      return reply(res, errorResponse(400, 'ProvisionedThroughputExceededException', 'Injected throttling (local fault switch)'));
+    }
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    const request = capture[operation] ? parseJson(body) : undefined;
+    const involved = request && (operation === 'BatchWriteItem' ? Object.keys(request.RequestItems ?? {}).some((t) => streamed.has(t)) : streamed.has(request.TableName));
+    if (!involved) return reply(res, await wire.send(req.headers, body));
+    counters.captured++;
+    try {
+      const { response, body: rewritten } = await capture[operation]!(req.headers, request);
+      if (response.status !== 200) counters.rejected++;
+      reply(res, response, rewritten);
+    } catch (err) {
+      // A write without its key attributes changes nothing: let dynalite reject it with DynamoDB's own error.
+      if (err instanceof MissingKeyAttribute) return reply(res, await wire.send(req.headers, body));
+      reply(res, errorResponse(500, 'InternalServerError', (err as Error).message));
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      handle(req, res, Buffer.concat(chunks)).catch((err: Error) => {
+        if (!res.headersSent) reply(res, errorResponse(500, 'InternalServerError', err.message));
+      });
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stats: () => ({ ...counters }),
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      wire.close();
+      kinesis.destroy();
+    },
+  };
+}
+
+/** Wall-clock microseconds, the precision AWS uses by default for ApproximateCreationDateTime. */
+function nowMicros(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+

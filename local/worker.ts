@@ -1,0 +1,112 @@
+/**
+ * The entry point of one function instance (a child process forked by the function pool): imports the
+ * bundle once (the cold start), then runs one invocation at a time with a Lambda-like context, like the
+ * Lambda Node.js runtime does inside one execution environment.
+ */
+import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
+import { SYNC_MARK, toErrorPayload, type InvokeMessage, type WorkerMessage } from './worker-protocol';
+
+type Handler = (event: unknown, context: object, callback?: (err: unknown, result?: unknown) => void) => unknown;
+type Outgoing = WorkerMessage extends infer M ? (M extends WorkerMessage ? Omit<M, 'sync'> : never) : never;
+
+const bundle = process.argv[2] ?? '';
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'function';
+let currentRequestId: string | undefined;
+let sync = 0;
+
+patchConsole();
+const initStarted = performance.now();
+let handler: Handler;
+try {
+  const mod = (await import(pathToFileURL(bundle).href)) as { handler?: unknown };
+  if (typeof mod.handler !== 'function') throw Object.assign(new Error(`${bundle} does not export a handler function`), { name: 'Runtime.HandlerNotFound' });
+  handler = mod.handler as Handler;
+  send({ type: 'ready', initDurationMs: performance.now() - initStarted });
+} catch (err) {
+  const error = toErrorPayload(err);
+  console.error(`${error.errorType}: ${error.errorMessage}`);
+  // Exit only once the pool has the reason; a bare exit would read as a crash.
+  send({ type: 'init-error', error }, () => process.exit(1));
+}
+
+process.on('message', (message: InvokeMessage) => {
+  if (message.type === 'invoke') void invoke(message);
+});
+// The pool closes the channel when it stops; a worker must not outlive it.
+process.on('disconnect', () => process.exit(0));
+
+async function invoke(message: InvokeMessage): Promise<void> {
+  currentRequestId = message.id;
+  if (message.traceId) process.env._X_AMZN_TRACE_ID = message.traceId;
+  else delete process.env._X_AMZN_TRACE_ID;
+  try {
+    const result = await callHandler(message);
+    send({ type: 'result', id: message.id, result, maxMemoryUsedMb: maxMemoryUsedMb() });
+  } catch (err) {
+    const error = toErrorPayload(err);
+    // Lambda logs a function error with the request id before reporting it.
+    console.error(`Invoke Error \t${JSON.stringify(error)}`);
+    send({ type: 'error', id: message.id, error, maxMemoryUsedMb: maxMemoryUsedMb() });
+  } finally {
+    currentRequestId = undefined;
+  }
+}
+
+function callHandler(message: InvokeMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const callback = (err: unknown, result?: unknown) => (err ? reject(err) : resolve(result));
+    const context = {
+      callbackWaitsForEmptyEventLoop: true,
+      functionName,
+      functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION}:000000000000:function:${functionName}`,
+      memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
+      awsRequestId: message.id,
+      logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
+      logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
+      getRemainingTimeInMillis: () => Math.max(0, message.deadlineMs - Date.now()),
+      done: callback,
+      fail: (err: unknown) => reject(err),
+      succeed: (result: unknown) => resolve(result),
+    };
+    try {
+      // Callback-style handlers (three parameters) finish through the callback, async ones by returning.
+      const returned = handler(message.event, context, handler.length >= 3 ? callback : undefined);
+      if (handler.length < 3 || (returned && typeof (returned as Promise<unknown>).then === 'function')) {
+        Promise.resolve(returned).then(resolve, reject);
+      }
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
+
+/** High-water resident set size of this process, like Lambda's "Max Memory Used". */
+function maxMemoryUsedMb(): number {
+  const peakBytes = Math.max(process.resourceUsage().maxRSS * 1024, process.memoryUsage.rss());
+  return Math.ceil(peakBytes / (1024 * 1024));
+}
+
+function send(message: Outgoing, sent?: () => void): void {
+  sync += 1;
+  process.stdout.write(`${SYNC_MARK}${sync}\n`);
+  process.stderr.write(`${SYNC_MARK}${sync}\n`);
+  process.send?.({ ...message, sync }, undefined, {}, () => sent?.());
+}
+
+/**
+ * The Lambda runtime's text log format: `time \t requestId \t LEVEL \t message`, with newlines turned
+ * into carriage returns so a multi-line message stays one log event. Powertools Logger writes JSON
+ * through its own Console and is not affected.
+ */
+function patchConsole(): void {
+  const levels = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'TRACE' } as const;
+  for (const [method, level] of Object.entries(levels) as Array<[keyof typeof levels, string]>) {
+    const stream = level === 'ERROR' || level === 'WARN' ? process.stderr : process.stdout;
+    console[method] = (...args: unknown[]) => {
+      const text = format(...args).replace(/\n/g, '\r');
+      stream.write(`${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\t${level}\t${text}\n`);
+    };
+  }
+}

@@ -1,0 +1,134 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startDynamo } from '../local/dynamodb';
+import { readStackFile } from '../local/stack-file';
+import { physicalName, replicas as defaultReplicas } from '../topology/index';
+import { ROOT } from './bundle';
+import { backfill, compare, recheck, type BackfillProgress, type Difference, type ReplicaPair } from './replicas/sync';
+
+const USAGE = `usage:
+  npm run replicas -- backfill <replica> [target]   seed a replica from a scan of its source
+  npm run replicas -- verify [replica] [target]     compare sources and replicas item by item (exit 1 on differences)
+target (default: the local stack, from <data-dir>/stack.json, or its data opened directly when it is not running):
+  --data-dir <dir>          local data dir (default .local)
+  --stack <prefix>          AWS: physical table names are <prefix>-<logical name>; credentials/region from the usual AWS env
+  --region <region>         AWS region
+  --source-table <name> --replica-table <name>   one explicit pair (with --region: on AWS)
+  --endpoint <url>          DynamoDB endpoint override
+  --settle-ms <ms>          verify: how long differences may take to converge before they count (default 3000)`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'data-dir': { type: 'string' },
+    stack: { type: 'string' },
+    region: { type: 'string' },
+    'source-table': { type: 'string' },
+    'replica-table': { type: 'string' },
+    endpoint: { type: 'string' },
+    'settle-ms': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+const [command, replicaArg] = positionals;
+if (values.help || (command !== 'backfill' && command !== 'verify') || (command === 'backfill' && !replicaArg && !values['replica-table'])) {
+  console.error(USAGE);
+  process.exit(values.help ? 0 : 2);
+}
+
+const target = await connect();
+try {
+  const pairs = selectPairs(target.pairs, replicaArg);
+  process.exitCode = command === 'backfill' ? await runBackfill(target.client, pairs) : await runVerify(target.client, pairs, Number(values['settle-ms'] ?? 3000));
+} finally {
+  target.client.destroy();
+  await target.close();
+}
+
+async function connect(): Promise<{ client: DynamoDBClient; pairs: ReplicaPair[]; close: () => Promise<void> }> {
+  const explicit = values['source-table'] && values['replica-table'] ? [{ name: values['replica-table'], replica: values['replica-table'], source: values['source-table'] }] : undefined;
+  if (values.stack !== undefined || (explicit && values.region)) {
+    const prefix = values.stack ?? '';
+    const pairs = explicit ?? defaultReplicas.map((r) => ({ name: r.name, replica: physicalName(prefix, r.name), source: physicalName(prefix, r.source) }));
+    return { client: new DynamoDBClient({ ...(values.region ? { region: values.region } : {}), ...(values.endpoint ? { endpoint: values.endpoint } : {}) }), pairs, close: async () => {} };
+  }
+  const dataDir = path.resolve(values['data-dir'] ?? path.join(ROOT, '.local'));
+  const stack = await readStackFile(dataDir);
+  const localPairs = explicit ?? defaultReplicas.map((r) => ({ name: r.name, replica: physicalName('', r.name), source: physicalName('', r.source) }));
+  const local = (endpoint: string) => new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestHandler: new NodeHttpHandler({ requestTimeout: 10_000 }) });
+  if (values.endpoint) return { client: local(values.endpoint), pairs: localPairs, close: async () => {} };
+  if (stack && (await reachable(stack.dynamoEndpoint))) {
+    return { client: local(stack.dynamoEndpoint), pairs: explicit ?? stack.replicas.map((r) => ({ name: logicalName(stack.tables, r.replica), ...r })), close: async () => {} };
+  }
+  if (!existsSync(path.join(dataDir, 'dynamodb'))) throw new Error(`no running local stack (${path.join(dataDir, 'stack.json')}) and no data under ${dataDir}: start it with npm start`);
+  // The stack is down: open its persisted tables directly (LevelDB allows one process at a time).
+  console.error(`local stack not running; opening ${path.join(dataDir, 'dynamodb')} directly`);
+  const dynamo = await startDynamo({ path: path.join(dataDir, 'dynamodb') });
+  return { client: local(dynamo.endpoint), pairs: localPairs, close: dynamo.stop };
+}
+
+function selectPairs(pairs: ReplicaPair[], name: string | undefined): ReplicaPair[] {
+  if (!name) return pairs;
+  const selected = pairs.filter((p) => p.name === name || p.replica === name);
+  if (selected.length === 0) throw new Error(`unknown replica "${name}"; known: ${pairs.map((p) => p.name).join(', ')}`);
+  return selected;
+}
+
+async function runBackfill(client: DynamoDBClient, pairs: ReplicaPair[]): Promise<number> {
+  for (const pair of pairs) {
+    const bar = progressBar(pair.name);
+    const result = await backfill(client, pair, bar.update);
+    bar.done();
+    console.log(`${pair.name}: scanned ${result.scanned} items of ${pair.source}; wrote ${result.written}, already current ${result.skipped}, tombstoned ${result.tombstoned}, without a version ${result.invalid}`);
+  }
+  return 0;
+}
+
+async function runVerify(client: DynamoDBClient, pairs: ReplicaPair[], settleMs: number): Promise<number> {
+  let differences: Difference[] = (await Promise.all(pairs.map((pair) => compare(client, pair)))).flat();
+  // Changes still in flight show up as differences for a moment: re-read those items until they settle.
+  const deadline = Date.now() + settleMs;
+  while (differences.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, Math.min(500, settleMs)));
+    differences = await recheck(client, pairs, differences);
+  }
+  for (const diff of differences) {
+    const key = JSON.stringify(Object.fromEntries(Object.entries(diff.key).map(([k, v]) => [k, Object.values(v)[0]])));
+    console.log(`${diff.replica}\t${diff.kind}\t${key}\tsource v${diff.sourceVersion ?? '-'}\treplica v${diff.replicaVersion ?? '-'}`);
+  }
+  console.log(differences.length === 0 ? `${pairs.map((p) => p.name).join(', ')}: no differences` : `${differences.length} difference(s)`);
+  return differences.length === 0 ? 0 : 1;
+}
+
+function progressBar(label: string) {
+  let last = 0;
+  const render = (p: BackfillProgress) => {
+    const ratio = p.total > 0 ? Math.min(1, p.scanned / p.total) : 1;
+    const filled = Math.round(ratio * 30);
+    return `${label} [${'#'.repeat(filled)}${'-'.repeat(30 - filled)}] ${Math.round(ratio * 100)}% ${p.scanned}/${p.total}`;
+  };
+  return {
+    update: (p: BackfillProgress) => {
+      if (Date.now() - last < 100 && p.scanned < p.total) return;
+      last = Date.now();
+      process.stderr.write(process.stderr.isTTY ? `\r${render(p)}` : `${render(p)}\n`);
+    },
+    done: () => process.stderr.isTTY && process.stderr.write('\n'),
+  };
+}
+
+function logicalName(tables: Record<string, string>, physical: string): string {
+  return Object.entries(tables).find(([, name]) => name === physical)?.[0] ?? physical;
+}
+
+async function reachable(endpoint: string): Promise<boolean> {
+  try {
+    await fetch(endpoint, { signal: AbortSignal.timeout(1_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,61 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiFetch, E2E_TIMEOUT_MS, eventually, hasChromium, openPage, registerInUi, startE2e, uniqueName, type E2eEnv } from './harness';
+
+const REPLICA = 'rules-replica-for-user';
+
+async function items(page: Page, replica: string): Promise<number> {
+  const text = await page.locator(`tr[data-replica="${replica}"] .items`).textContent();
+  return Number((text ?? '').replace(/,/g, ''));
+}
+
+describe.skipIf(!hasChromium)('browser: replication view', { timeout: E2E_TIMEOUT_MS }, () => {
+  let env: E2eEnv;
+
+  beforeAll(async () => {
+    env = await startE2e();
+  });
+
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('shows every replica and updates live as a change travels to the replica', async () => {
+    // Prepare
+    const { page, context, problems } = await openPage(env);
+    await registerInUi(page, uniqueName('watcher'));
+    await page.getByRole('link', { name: 'Replication' }).click();
+    await page.locator(`tr[data-replica="${REPLICA}"]`).waitFor();
+    expect(await page.locator('tr[data-replica="users-replica-for-rule"]').count()).toBe(1);
+    // Settle: this user's registration may still be on its way to users-replica-for-rule.
+    await page.waitForTimeout(1500);
+    const before = await items(page, REPLICA);
+
+    // Act: a change to the owned rules table, made from this page while the view keeps polling.
+    const created = await apiFetch(page, 'POST', '/api/todos', { title: 'watch me travel' });
+    expect(created.status).toBe(201);
+
+    // Assess
+    await eventually(() => items(page, REPLICA)).toBe(before + 1);
+    await eventually(() => page.locator('.replica-total').textContent()).toBe('1');
+    expect(await page.locator(`tr[data-replica="${REPLICA}"] .applied`).textContent()).not.toBe('never');
+    expect(await page.locator(`tr[data-replica="${REPLICA}"] .lag`).textContent()).toMatch(/ms|s|min/);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('polls only while the view is shown', async () => {
+    const { page, context } = await openPage(env);
+    await registerInUi(page, uniqueName('poller'));
+    const polls: number[] = [];
+    page.on('request', (r) => r.url().endsWith('/api/replication') && polls.push(Date.now()));
+    await page.goto('/#/replication');
+    await eventually(() => polls.length).toBeGreaterThanOrEqual(3);
+    await page.getByRole('link', { name: 'Todos' }).click();
+    await page.locator('.new-todo').waitFor();
+    const stopped = polls.length;
+    await page.waitForTimeout(2500);
+    expect(polls.length - stopped).toBeLessThanOrEqual(1);
+    await context.close();
+  });
+});

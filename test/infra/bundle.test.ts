@@ -1,0 +1,36 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFunction, type BundleDirs } from '../../infra/bundle';
+import { functions } from '../../topology/index';
+
+/**
+ * The Pulumi mocks never open archives, so this checks for real that the program's bundling step
+ * produces each function's code directory (into a temporary dir, not dist/, which other tests read).
+ */
+let dirs: BundleDirs;
+beforeAll(async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'noops-infra-bundle-'));
+  dirs = { functions: path.join(root, 'functions'), web: path.join(root, 'web') };
+});
+afterAll(async () => {
+  await rm(path.dirname(dirs.functions), { recursive: true, force: true });
+});
+
+describe('bundling inside the Pulumi program', () => {
+  it.each(functions.map((f) => [f.name]))('builds %s into <dir>/index.mjs, the `index.handler` Lambda loads', async (name) => {
+    const spec = functions.find((f) => f.name === name)!;
+    const dir = await buildFunction(spec, dirs);
+    expect(dir).toBe(path.join(dirs.functions, name));
+    const code = await readFile(path.join(dir, 'index.mjs'), 'utf8');
+    expect(code.length).toBeGreaterThan(1000);
+    expect(code).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
+    if (name === 'static') {
+      // The static function serves the web app from its own package.
+      const web = await readdir(path.join(dir, 'web'));
+      expect(web).toContain('index.html');
+      expect(web).toContain('assets');
+    }
+  });
+});

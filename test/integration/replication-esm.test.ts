@@ -1,0 +1,200 @@
+import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startEventSourceMapping, type EventSourceMapping, type EventSourceMappingOptions } from '../../local/event-source-mapping';
+import { kinesisClient, startKinesis, type LocalKinesis } from '../../local/kinesis';
+
+let kinesis: LocalKinesis;
+let client: KinesisClient;
+const mappings: EventSourceMapping[] = [];
+
+beforeEach(async () => {
+  kinesis = await startKinesis();
+  client = kinesisClient(kinesis.endpoint);
+});
+afterEach(async () => {
+  for (const esm of mappings.splice(0)) await esm.stop();
+  client.destroy();
+  await kinesis.stop();
+});
+
+/** Puts records with one partition key, so they share a shard and its order. */
+async function put(values: number[], partitionKey = 'p'): Promise<string[]> {
+  const sequences: string[] = [];
+  for (const n of values) {
+    const out = await client.send(new PutRecordCommand({ StreamName: kinesis.streamName, PartitionKey: partitionKey, Data: Buffer.from(JSON.stringify({ n })) }));
+    sequences.push(out.SequenceNumber!);
+  }
+  return sequences;
+}
+
+const valuesOf = (event: KinesisStreamEvent) => event.Records.map((r) => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()).n as number);
+
+async function start(invoke: EventSourceMappingOptions['invoke'], options: Partial<EventSourceMappingOptions> = {}) {
+  const esm = await startEventSourceMapping({
+    kinesisEndpoint: kinesis.endpoint,
+    streamName: kinesis.streamName,
+    invoke,
+    ...options,
+    settings: { pollingIntervalMs: 10, batchSize: 10, maximumRetryAttempts: 2, bisectBatchOnFunctionError: false, ...options.settings },
+  });
+  mappings.push(esm);
+  return esm;
+}
+
+describe('local Kinesis event source mapping', () => {
+  it('sends AWS-shaped events, in order, in batches of at most batchSize, and checkpoints each batch', async () => {
+    // Prepare
+    const sequences = await put([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const events: KinesisStreamEvent[] = [];
+    // Act
+    const esm = await start(async (event) => void events.push(event));
+    expect(await esm.waitIdle(5_000)).toBe(true);
+    // Assess
+    expect(events.flatMap(valuesOf)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(events.map((e) => e.Records.length)).toEqual([10, 2]);
+    const first = events[0]!.Records[0]!;
+    expect(first).toEqual({
+      kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'p', sequenceNumber: sequences[0], data: expect.any(String), approximateArrivalTimestamp: expect.any(Number) },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: expect.stringMatching(new RegExp(`^shardId-\\d{12}:${sequences[0]}$`)),
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: expect.stringMatching(/^arn:aws:iam::/),
+      awsRegion: 'us-east-1',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/changes',
+    });
+    expect(first.kinesis.approximateArrivalTimestamp).toBeLessThan(Date.now() / 1000 + 1);
+    const shard = esm.status().shards.find((s) => s.checkpoint);
+    expect(shard?.checkpoint).toBe(sequences[11]);
+  });
+
+  it('retries from the lowest sequence number in batchItemFailures, not from the start of the batch', async () => {
+    // Prepare
+    const sequences = await put([1, 2, 3, 4, 5]);
+    const events: number[][] = [];
+    let failed = false;
+    // Act
+    const esm = await start(async (event) => {
+      events.push(valuesOf(event));
+      if (failed) return { batchItemFailures: [] };
+      failed = true;
+      return { batchItemFailures: [{ itemIdentifier: sequences[3] }, { itemIdentifier: sequences[2] }] };
+    });
+    expect(await esm.waitIdle(5_000)).toBe(true);
+    // Assess
+    expect(events).toEqual([[1, 2, 3, 4, 5], [3, 4, 5]]);
+    expect(esm.status()).toMatchObject({ partialFailures: 1, retries: 1, onFailureBatches: 0 });
+  });
+
+  it('bisects a failing batch until the poison record is alone, discards it after its retries, and keeps the shard moving', async () => {
+    // Prepare
+    const sequences = await put([1, 2, 3, 4, 5, 6, 7, 8]);
+    const succeeded: number[] = [];
+    // Act
+    const esm = await start(
+      async (event) => {
+        const values = valuesOf(event);
+        if (values.includes(5)) throw new Error('poison');
+        succeeded.push(...values);
+      },
+      { settings: { bisectBatchOnFunctionError: true, maximumRetryAttempts: 1 } },
+    );
+    expect(await esm.waitIdle(10_000)).toBe(true);
+    await put([9]);
+    expect(await esm.waitIdle(5_000)).toBe(true);
+    // Assess
+    expect(succeeded).toEqual([1, 2, 3, 4, 6, 7, 8, 9]);
+    const failures = esm.failures();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.KinesisBatchInfo).toMatchObject({ startSequenceNumber: sequences[4], endSequenceNumber: sequences[4], batchSize: 1 });
+    expect(failures[0]!.requestContext.condition).toBe('RetryAttemptsExhausted');
+    expect(esm.status().bisections).toBeGreaterThan(0);
+  });
+
+  it('sends an exhausted batch to on-failure.jsonl with Lambda\'s batch info', async () => {
+    // Prepare
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'esm-'));
+    const sequences = await put([1, 2, 3]);
+    let invocations = 0;
+    // Act
+    const esm = await start(async () => {
+      invocations++;
+      throw new Error('always failing');
+    }, { dataDir });
+    expect(await esm.waitIdle(10_000)).toBe(true);
+    // Assess
+    const lines = (await readFile(path.join(dataDir, 'on-failure.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(invocations).toBe(3);
+    expect(lines).toEqual([
+      {
+        requestContext: { requestId: expect.any(String), functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:replicator', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 },
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        version: '1.0',
+        timestamp: expect.any(String),
+        KinesisBatchInfo: {
+          shardId: expect.stringMatching(/^shardId-/),
+          startSequenceNumber: sequences[0],
+          endSequenceNumber: sequences[2],
+          approximateArrivalOfFirstRecord: expect.any(String),
+          approximateArrivalOfLastRecord: expect.any(String),
+          batchSize: 3,
+          streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/changes',
+        },
+      },
+    ]);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('discards records older than maximumRecordAgeSeconds even with unlimited retries', async () => {
+    await put([1, 2]);
+    const esm = await start(async () => {
+      throw new Error('down');
+    }, { settings: { maximumRetryAttempts: -1, maximumRecordAgeSeconds: 1 } });
+    expect(await esm.waitIdle(10_000)).toBe(true);
+    expect(esm.failures().map((f) => f.requestContext.condition)).toEqual(['RecordAgeExceeded']);
+  });
+
+  it('waits up to the batching window to fill a batch', async () => {
+    const sizes: number[] = [];
+    const esm = await start(async (event) => void sizes.push(event.Records.length), { settings: { maximumBatchingWindowSeconds: 0.5 } });
+    await put([1]);
+    await new Promise((r) => setTimeout(r, 100));
+    await put([2, 3]);
+    expect(await esm.waitIdle(5_000)).toBe(true);
+    expect(sizes).toEqual([3]);
+  });
+
+  it('resumes after a restart from its persisted checkpoint, without gaps', async () => {
+    // Prepare
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'esm-'));
+    const seen: number[] = [];
+    const first = await start(async (event) => void seen.push(...valuesOf(event)), { dataDir });
+    await put([1, 2, 3]);
+    expect(await first.waitIdle(5_000)).toBe(true);
+    await first.stop();
+    // Act: records written while the mapping is down, then a new mapping on the same data dir
+    await put([4, 5]);
+    const second = await start(async (event) => void seen.push(...valuesOf(event)), { dataDir, settings: { startingPosition: 'LATEST' } });
+    expect(await second.waitIdle(5_000)).toBe(true);
+    // Assess
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('injects duplicate and reordered deliveries and failures when the fault switch is on', async () => {
+    await put([1, 2, 3, 4, 5, 6]);
+    const seen: number[] = [];
+    const esm = await start(async (event) => void seen.push(...valuesOf(event)), { faults: { duplicateRate: 1, reorder: true, failRate: 0.5 }, settings: { maximumRetryAttempts: -1 } });
+    expect(await esm.waitIdle(10_000)).toBe(true);
+    const status = esm.status();
+    expect(new Set(seen)).toEqual(new Set([1, 2, 3, 4, 5, 6]));
+    expect(seen.length).toBeGreaterThanOrEqual(12);
+    expect(status.injected.duplicates).toBeGreaterThanOrEqual(6);
+    expect(status.injected.reorders).toBeGreaterThan(0);
+    expect(status.onFailureBatches).toBe(0);
+  });
+});

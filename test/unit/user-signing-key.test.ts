@@ -1,0 +1,60 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it } from 'vitest';
+import { signingKeyLoader } from '../../lambdas/user/signing-key';
+import { sessionKeys } from '../helpers/factories';
+
+function fakeClient(answers: Array<() => unknown>) {
+  let calls = 0;
+  const client = {
+    send: async () => {
+      const answer = answers[Math.min(calls, answers.length - 1)]!;
+      calls++;
+      return answer();
+    },
+  } as unknown as SecretsManagerClient;
+  return { client, calls: () => calls };
+}
+
+describe('signing key loader', () => {
+  it('reads the secret once and caches it', async () => {
+    // Prepare
+    const { privateJwk } = await sessionKeys();
+    const fake = fakeClient([() => ({ SecretString: JSON.stringify(privateJwk) })]);
+    const load = signingKeyLoader('key', fake.client);
+
+    // Act
+    const [a, b] = await Promise.all([load(), load()]);
+    const c = await load();
+
+    // Assess
+    expect(a).toEqual(privateJwk);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect(fake.calls()).toBe(1);
+  });
+
+  it('does not cache a failure, and refuses a public key', async () => {
+    // Prepare
+    const { privateJwk, publicJwk } = await sessionKeys();
+    const fake = fakeClient([
+      () => {
+        throw new Error('throttled');
+      },
+      () => ({ SecretString: JSON.stringify(publicJwk) }),
+      () => ({ SecretString: JSON.stringify(privateJwk) }),
+    ]);
+    const load = signingKeyLoader('key', fake.client);
+
+    // Act
+    const first = load();
+    await first.catch(() => undefined);
+    const second = load();
+    await second.catch(() => undefined);
+    const third = await load();
+
+    // Assess
+    await expect(first).rejects.toThrow('throttled');
+    await expect(second).rejects.toThrow(/not a private JWK/);
+    expect(third).toEqual(privateJwk);
+  });
+});

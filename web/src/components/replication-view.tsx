@@ -1,0 +1,132 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, type CurrentUser, type ReplicaStatus } from '../api';
+import { formatAgo, formatCount, formatLag } from '../state/format';
+import type { Store } from '../state/store';
+
+const POLL_MS = 1000;
+
+interface Snapshot {
+  replicas: ReplicaStatus[];
+  /** The user service's view of this user's todos, read from rules-replica-for-user. */
+  user: CurrentUser | null;
+  at: number;
+}
+
+/**
+ * Polls `GET /api/replication` once a second while the page is visible, so a change can be watched
+ * travelling from an owned table through the change stream into its replicas.
+ */
+export function ReplicationView({ store }: { store: Store }) {
+  const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const previous = useRef<Map<string, ReplicaStatus>>(new Map());
+  const [changed, setChanged] = useState<Set<string>>(new Set());
+
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let inFlight = false;
+
+    const tick = async () => {
+      timer = undefined;
+      if (stopped || inFlight || document.hidden) return;
+      inFlight = true;
+      try {
+        const [replicas, user] = await Promise.all([api.replication(), api.currentUser().catch(() => null)]);
+        if (stopped) return;
+        const moved = new Set<string>();
+        for (const r of replicas) {
+          const before = previous.current.get(r.name);
+          if (before && (before.items !== r.items || before.lastAppliedAt !== r.lastAppliedAt)) moved.add(r.name);
+        }
+        previous.current = new Map(replicas.map((r) => [r.name, r]));
+        setChanged(moved);
+        setSnapshot({ replicas, user, at: Date.now() });
+        setError(null);
+      } catch (err) {
+        if (stopped) return;
+        if (err instanceof ApiError && err.status === 401) return store.sessionExpired();
+        setError(err instanceof Error ? err.message : String(err));
+      } finally {
+        inFlight = false;
+      }
+      if (!stopped && !document.hidden) timer = setTimeout(tick, POLL_MS);
+    };
+
+    const onVisibility = () => {
+      if (!document.hidden && timer === undefined) void tick();
+    };
+    document.addEventListener('visibilitychange', onVisibility);
+    void tick();
+    return () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      document.removeEventListener('visibilitychange', onVisibility);
+    };
+  }, [store]);
+
+  return (
+    <section class="replication" aria-labelledby="replication-title">
+      <h1 id="replication-title">Replication</h1>
+      <p class="lede">
+        Each service owns its table; every change flows through one change stream into read-only replicas. Add or
+        complete a todo in another tab and watch the numbers move. Refreshed every second while this page is
+        visible.
+      </p>
+      {error && (
+        <p class="form-error" role="alert">
+          Could not read the replication status: {error}
+        </p>
+      )}
+      {!snapshot && !error && <p role="status">Loading replication status…</p>}
+      {snapshot && (
+        <>
+          <div class="table-scroll">
+            <table class="replicas">
+              <caption>Replicas</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Replica</th>
+                  <th scope="col">Source</th>
+                  <th scope="col" class="num">Items</th>
+                  <th scope="col" class="num">Tombstones</th>
+                  <th scope="col" class="num">Lag</th>
+                  <th scope="col">Last applied change</th>
+                </tr>
+              </thead>
+              <tbody>
+                {snapshot.replicas.length === 0 && (
+                  <tr>
+                    <td colSpan={6}>No replicas are configured.</td>
+                  </tr>
+                )}
+                {snapshot.replicas.map((r) => (
+                  <tr key={r.name} data-replica={r.name} class={changed.has(r.name) ? 'changed' : undefined}>
+                    <th scope="row">{r.name}</th>
+                    <td>{r.source ?? '—'}</td>
+                    <td class="num items">{formatCount(r.items)}</td>
+                    <td class="num tombstones">{formatCount(r.tombstones)}</td>
+                    <td class="num lag">{formatLag(r.lagMs)}</td>
+                    <td class="applied">
+                      {r.lastAppliedAt ? <time dateTime={r.lastAppliedAt}>{formatAgo(r.lastAppliedAt, snapshot.at)}</time> : 'never'}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {snapshot.user && (
+            <p class="replica-reader">
+              The user service counts your todos from <code>rules-replica-for-user</code>:{' '}
+              <strong class="replica-total">{formatCount(snapshot.user.unreadCount)}</strong> in total,{' '}
+              <strong class="replica-open">{formatCount(snapshot.user.notifyCount)}</strong> open.
+            </p>
+          )}
+          <p class="updated" aria-live="off">
+            Updated {new Date(snapshot.at).toLocaleTimeString()}
+          </p>
+        </>
+      )}
+    </section>
+  );
+}
