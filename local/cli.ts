@@ -67,7 +67,10 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 
 function printSummary(stack: Stack, memory: boolean): void {
-  const rel = (dir: string) => path.relative(process.cwd(), dir) || '.';
+  const rel = (dir: string) => {
+    const relative = path.relative(process.cwd(), dir);
+    return relative && !relative.startsWith('..') ? relative : dir;
+  };
   const lines = ['', `noops-todo is running at ${stack.url}`, '', 'Functions and routes:'];
   for (const fn of functions) {
     const keys = routes.filter((r) => r.function === fn.name).map((r) => r.routeKey);

@@ -3,7 +3,10 @@ import { EventEmitter } from 'node:events';
 import { access } from 'node:fs/promises';
 import { FunctionWorker } from './function-worker';
 import { workerEntry } from './worker-entry';
-import type { FunctionErrorPayload, WorkerMessage } from './worker-protocol';
+import { InvocationError, lambdaErrorType, type InvocationEvent, type PoolEvents } from './invocation';
+import type { WorkerMessage } from './worker-protocol';
+
+export { InvocationError, type InvocationErrorCode, type InvocationEvent, type LogEvent, type PoolEvents } from './invocation';
 
 export interface PoolFunction {
   name: string;
@@ -23,32 +26,6 @@ export interface FunctionPoolOptions {
   /** Lambda's init phase limit (default 10 s). */
   initTimeoutMs?: number;
 }
-
-export type InvocationErrorCode = 'FunctionError' | 'FunctionInitError' | 'FunctionCrashed' | 'FunctionTimeout' | 'Throttled' | 'PoolStopped' | 'UnknownFunction';
-
-export class InvocationError extends Error {
-  override name = 'InvocationError';
-  constructor(readonly code: InvocationErrorCode, message: string, readonly functionError?: FunctionErrorPayload) {
-    super(message);
-  }
-}
-
-export interface LogEvent { function: string; workerId: string; logStream: string; line: string; timestamp: number; stream: 'stdout' | 'stderr'; awsRequestId?: string }
-export interface InvocationEvent {
-  phase: 'start' | 'end';
-  function: string;
-  workerId: string;
-  logStream: string;
-  awsRequestId: string;
-  durationMs?: number;
-  billedDurationMs?: number;
-  maxMemoryUsedMb?: number;
-  /** Only on the first invocation of an instance (its cold start). */
-  initDurationMs?: number;
-  /** `errorType` as Lambda reports it: the handler's error name, `Runtime.ExitError`, `Sandbox.Timedout`… */
-  error?: { code: InvocationErrorCode; errorType: string; errorMessage: string };
-}
-export type PoolEvents = { log: [LogEvent]; invocation: [InvocationEvent] };
 
 interface Invocation { awsRequestId: string; event: unknown; traceId?: string; resolve: (v: unknown) => void; reject: (e: InvocationError) => void }
 interface Slot { worker: FunctionWorker; ready: boolean; retired?: boolean; initDurationMs?: number; current?: Invocation & { started: number; timer: NodeJS.Timeout } }
@@ -204,9 +181,3 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
   }
 }
 
-function lambdaErrorType(error: InvocationError): string {
-  if (error.functionError) return error.functionError.errorType;
-  if (error.code === 'FunctionTimeout') return 'Sandbox.Timedout';
-  if (error.code === 'FunctionCrashed') return 'Runtime.ExitError';
-  return error.code;
-}

@@ -56,6 +56,9 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       // Like Lambda's memory setting: a function that outgrows it dies instead of swapping the laptop.
       execArgv: [`--max-old-space-size=${options.memoryMb}`],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Its own process group: a terminal's Ctrl-C reaches the runtime, which then stops instances in
+      // order, instead of killing them mid-invocation. A worker still exits when its parent dies (IPC).
+      detached: true,
     });
     this.pipesEnded = Promise.all([this.readLines(this.child.stdout, 'stdout'), this.readLines(this.child.stderr, 'stderr')]);
     this.child.on('message', (message: WorkerMessage) => {

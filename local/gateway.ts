@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { routes as topologyRoutes, type RouteSpec } from '../topology/index';
+import { routes as topologyRoutes } from '../topology/index';
 import { toApiGatewayEvent } from './api-gateway-v2-event';
 import { fromApiGatewayResult, type GatewayResponse } from './api-gateway-v2-result';
 import { corsConfig, corsHeaders, isPreflight, preflightHeaders } from './cors';
 import { errorJson, gatewayError, type GatewayError } from './gateway-errors';
-import { matchRoute } from './routes';
+import { matchRoute, type RouteEntry } from './routes';
 
 /** What the gateway calls to run a function (the function pool). */
 export interface Invoker {
@@ -18,7 +18,7 @@ export interface GatewayOptions {
   port: number;
   /** Cross-origin callers allowed (HTTP API's CORS allowOrigins); empty: same origin only. */
   corsAllowedOrigins?: string[];
-  routes?: ReadonlyArray<Pick<RouteSpec, 'routeKey' | 'function'>>;
+  routes?: readonly RouteEntry[];
   onRequest?: (info: RequestInfo) => void;
 }
 
@@ -90,6 +90,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }, () => res.destroy());
   });
   server.keepAliveTimeout = 5_000;
+  // Requests node's parser refuses (invalid header bytes, oversized headers, smuggling-shaped framing)
+  // never reach the handler; answer them in the API's error contract too instead of node's bare 400.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || (err.code === 'ECONNRESET' && !socket.bytesWritten)) return socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const body = errorJson({ code: tooLarge ? 'RequestHeaderFieldsTooLarge' : 'BadRequest', message: tooLarge ? 'Request headers are too large' : 'Malformed HTTP request' });
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => {

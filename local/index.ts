@@ -13,7 +13,7 @@ import { attachLogStreams } from './log-streams';
 import { attachLogView } from './log-view';
 import { startSecretsManager } from './secrets-manager';
 import { writeStackFile } from './stack-file';
-import { startStreamingDestination } from './streaming-destination';
+import { startStreamingDestination, type StreamingDestination } from './streaming-destination';
 
 export interface StackOptions {
   /** Keep everything in memory: nothing is read from or written to the data dir. */
@@ -33,6 +33,8 @@ export interface StackOptions {
   functions?: Record<string, FunctionOverride>;
   /** Test-only: duplicate/reorder deliveries and fail invocations in the change stream's event source mapping. */
   replicationFaults?: EsmFaults;
+  /** Test-only: answer this share of the functions' DynamoDB calls with a throttling error, as AWS does under load. */
+  dynamoFaults?: { throttleRate?: number };
 }
 
 export interface FunctionOverride {
@@ -50,6 +52,8 @@ export interface Stack {
   pool: FunctionPool;
   /** The change stream's event source mapping feeding the replicator: `status()`, `waitIdle()`. */
   replication: EventSourceMapping;
+  /** The streaming-destination proxy the functions' DynamoDB calls go through (requests, captured, throttled). */
+  changeCapture: Pick<StreamingDestination, 'stats'>;
   /** Root of persisted state; undefined in memory mode. */
   dataDir: string | undefined;
   /** Physical name of a table or replica (what the functions get in their environment). */
@@ -90,6 +94,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       kinesisEndpoint: kinesis.endpoint,
       streamName: kinesis.streamName,
       streamedTables: tables.filter((t) => t.streamed).map((t) => tableName(t.name)),
+      ...(options.dynamoFaults ? { faults: options.dynamoFaults } : {}),
     });
     stops.push(capture.stop);
     const endpoints = { dynamodb: capture.endpoint, secretsManager: secrets.endpoint, kinesis: kinesis.endpoint };
@@ -137,7 +142,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const routes = replicas.map((r) => ({ replica: tableName(r.name), source: tableName(r.source) }));
       stops.push(await writeStackFile(dataDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: routes, pid: process.pid, startedAt: new Date().toISOString() }));
     }
-    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, dataDir, tableName, stop };
+    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, dataDir, tableName, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,4 +1,8 @@
-import type { RouteSpec } from '../topology/index';
+/** A route as the topology lists it: `GET /api/todos/{id}` → function. */
+export interface RouteEntry {
+  routeKey: string;
+  function: string;
+}
 
 export interface RouteMatch {
   /** The route key API Gateway puts in the event: `GET /api/todos/{id}` or `$default`. */
@@ -8,7 +12,7 @@ export interface RouteMatch {
 }
 
 interface ParsedRoute {
-  spec: Pick<RouteSpec, 'routeKey' | 'function'>;
+  spec: RouteEntry;
   method: string;
   segments: string[];
 }
@@ -20,7 +24,7 @@ interface ParsedRoute {
 export function matchRoute(
   method: string,
   path: string,
-  routes: ReadonlyArray<Pick<RouteSpec, 'routeKey' | 'function'>>,
+  routes: ReadonlyArray<RouteEntry>,
 ): RouteMatch | undefined {
   const parsed = routes.filter((r) => r.routeKey !== '$default').map(parseRoute);
   const segments = splitPath(path);
@@ -42,7 +46,7 @@ export function matchRoute(
   return fallback ? { routeKey: '$default', function: fallback.function } : undefined;
 }
 
-function parseRoute(spec: Pick<RouteSpec, 'routeKey' | 'function'>): ParsedRoute {
+function parseRoute(spec: RouteEntry): ParsedRoute {
   const [method = '', path = ''] = spec.routeKey.split(' ');
   return { spec, method: method.toUpperCase(), segments: splitPath(path) };
 }

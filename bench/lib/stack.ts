@@ -15,9 +15,12 @@ export interface Session {
 export const BENCH_PASSWORD = 'bench-Password-1234';
 
 /** The local stack in memory on a free port, quiet, as the integration tests start it. */
-export async function startBenchStack(options: { maxWorkersPerFunction?: number; env?: Record<string, string> } = {}): Promise<BenchStack> {
+export async function startBenchStack(options: NonNullable<Parameters<typeof startStack>[0]> & { quick?: boolean } = {}): Promise<BenchStack> {
   const local = await import('../../local/index');
-  return local.startStack({ memory: true, port: 0, quiet: true, ...options });
+  const { quick, ...rest } = options;
+  // A smoke run cheapens the password hash (stored per hash, so verification still works); real runs keep it.
+  const env = { ...(quick ? { SCRYPT_N: '1024' } : {}), ...rest.env };
+  return local.startStack({ memory: true, port: 0, quiet: true, ...rest, env });
 }
 
 async function post(url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {

@@ -155,6 +155,14 @@ async function runBaseline(spec: Extract<LoadSpec, { kind: 'http-baseline' }>): 
   }
 }
 
+async function runReplication(spec: Extract<LoadSpec, { kind: 'replication-lag' | 'replication-burst' }>): Promise<unknown> {
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = spec.endpoint;
+  const { createDocumentClient } = await import('../../lambdas/shared/clients');
+  const { runBurst, runLag } = await import('./replication');
+  const db = createDocumentClient();
+  return spec.kind === 'replication-lag' ? runLag(db, spec) : runBurst(db, spec);
+}
+
 async function main(): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -164,7 +172,8 @@ async function main(): Promise<void> {
     : spec.kind === 'sdk' ? await runSdk(spec)
     : spec.kind === 'http-seq' ? await runSequential(spec.url, spec.target, spec.count, spec.warmup)
     : spec.kind === 'handler' ? await runHandler(spec)
-    : await runBaseline(spec);
+    : spec.kind === 'http-baseline' ? await runBaseline(spec)
+    : await runReplication(spec);
   process.stdout.write(`\n${JSON.stringify(result)}\n`);
   // Keep-alive sockets and imported bundles may hold the loop open.
   process.exit(0);

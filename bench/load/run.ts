@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { LoadResult, LoadSpec } from './spec';
 
+export type { LoadResult };
+
 const CHILD = path.join(path.dirname(new URL(import.meta.url).pathname), 'child.ts');
 
 /** Local credentials and region for SDK calls against dynalite (it checks only that they are present). */
@@ -13,7 +15,9 @@ export const LOCAL_AWS_ENV = {
 };
 
 /** Runs one load spec in a fresh child process and returns its figures. */
-export function runLoad(spec: LoadSpec, timeoutMs = 120_000): Promise<LoadResult> {
+export function runLoad(spec: Exclude<LoadSpec, { kind: 'replication-lag' | 'replication-burst' }>, timeoutMs?: number): Promise<LoadResult>;
+export function runLoad<T>(spec: LoadSpec, timeoutMs?: number): Promise<T>;
+export function runLoad(spec: LoadSpec, timeoutMs = 120_000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
       env: { ...process.env, ...LOCAL_AWS_ENV, NODE_OPTIONS: '' },
@@ -30,7 +34,7 @@ export function runLoad(spec: LoadSpec, timeoutMs = 120_000): Promise<LoadResult
       const last = out.trim().split('\n').pop() ?? '';
       try {
         if (code !== 0) throw new Error(`exit ${code}`);
-        resolve(JSON.parse(last) as LoadResult);
+        resolve(JSON.parse(last) as unknown);
       } catch (e) {
         reject(new Error(`load child (${spec.kind}) failed: ${(e as Error).message}: ${err.slice(-800)}`));
       }

@@ -1,3 +1,5 @@
+import type { BurstOptions, LagOptions } from './replication';
+
 /** What the parent asks a load child to do; passed as JSON on stdin, answered as JSON on stdout. */
 export interface HttpTarget {
   method: string;
@@ -19,7 +21,9 @@ export type LoadSpec =
   | { kind: 'sdk'; endpoint: string; ops: DynamoOp[]; picks?: string[]; connections: number; durationSec: number }
   | { kind: 'http-seq'; url: string; target: HttpTarget; count: number; warmup: number }
   | { kind: 'handler'; bundle: string; env: Record<string, string>; event: Record<string, unknown>; count: number; warmup: number }
-  | { kind: 'http-baseline'; count: number; warmup: number };
+  | { kind: 'http-baseline'; count: number; warmup: number }
+  | ({ kind: 'replication-lag'; endpoint: string } & LagOptions)
+  | ({ kind: 'replication-burst'; endpoint: string } & BurstOptions);
 
 export interface LoadResult {
   requestsPerSec: number;

@@ -95,12 +95,12 @@ async function measureHop(stack: BenchStack, count: number): Promise<{ gateway: 
 
 export async function api({ options }: { options: BenchOptions }): Promise<ScenarioResult> {
   const result = emptyResult('api', '1. API through the local gateway versus direct DynamoDB');
-  const stack = await startBenchStack();
+  const stack = await startBenchStack({ quick: options.quick });
   try {
     const session = await signIn(stack.url, `bench-api-${Date.now()}`);
     const loginUser = await signIn(stack.url, `bench-login-${Date.now()}`);
-    const ids = await createTodos(stack.url, session, 50);
-    const durationSec = options.quick ? 1 : 1.5;
+    const ids = await createTodos(stack.url, session, options.quick ? 5 : 50);
+    const durationSec = options.quick ? 0.5 : 1.5;
     const ops = operations(stack, session, ids, loginUser);
     const samples: Record<string, { api: LoadResult[]; direct: LoadResult[] }> = {};
     for (let r = 0; r < options.repeats; r++) {

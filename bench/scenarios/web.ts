@@ -24,7 +24,7 @@ export async function web({ options, build }: { options: BenchOptions; build: We
     return result;
   }
   const { chromium } = await import('playwright-core');
-  const stack = await startBenchStack();
+  const stack = await startBenchStack({ quick: options.quick });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     const session = await signIn(stack.url, `bench-web-${Date.now()}`);

@@ -15,7 +15,7 @@ const SIZES = [100, 1_000, 10_000] as const;
 export async function writes({ options }: { options: BenchOptions }): Promise<ScenarioResult> {
   const result = emptyResult('writes', '2. Write cost versus list size');
   const sizes = options.quick ? [10, 100] : [...SIZES];
-  const stack = await startBenchStack();
+  const stack = await startBenchStack({ quick: options.quick });
   const db = documentClient(stack.dynamoEndpoint);
   try {
     const accounts: Array<{ size: number; session: Session; ids: string[] }> = [];

@@ -4,8 +4,11 @@ import { createDocumentClient } from '../shared/clients';
 import { getStringFromEnv } from '../shared/env';
 import { Unauthorized } from '../shared/errors';
 import { header, httpHandler, json, noContent, parseBody, parseQuery, publicBaseUrl, type HttpEvent } from '../shared/http';
+import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
+import { countMetric, createMetrics } from '../shared/metrics';
 import { authenticator } from '../shared/session';
+import { createTracer, traceClient } from '../shared/tracer';
 import { decodeCursor, encodeCursor, parseIfMatch } from './cursor';
 import { createTodoService, DONE, type Caller } from './domain';
 import { DynamoTodoRepository, ReplicaUserDirectory } from './repository';
@@ -13,7 +16,9 @@ import { ruleCreate, ruleDelete, ruleQuery, ruleUpdate, todoCreate, todoListQuer
 import { queryRules, toRule, toTodo, todoUrl } from './views';
 
 const logger = createLogger('rule');
-const db = createDocumentClient();
+const tracer = createTracer('rule');
+const metrics = createMetrics('rule');
+const db = traceClient(tracer, createDocumentClient());
 const todos = createTodoService({ repository: new DynamoTodoRepository(db, getStringFromEnv('RULES_TABLE')), newId: uuidv7 });
 const users = new ReplicaUserDirectory(db, getStringFromEnv('USERS_REPLICA_TABLE'));
 const authenticate = authenticator(JSON.parse(getStringFromEnv('SESSION_PUBLIC_KEY')) as JWK);
@@ -40,7 +45,7 @@ function etag(version: number) {
   return { etag: `"${version}"` };
 }
 
-export const handler = httpHandler(logger, {
+export const handler = instrument({ logger, tracer, metrics }, httpHandler(logger, {
   'GET /api/rule': async (event) => {
     const who = await caller(event);
     const query = parseQuery(event, ruleQuery);
@@ -51,6 +56,7 @@ export const handler = httpHandler(logger, {
     const who = await caller(event);
     const todo = await todos.create(who, parseBody(event, ruleCreate));
     logger.info('todo created', { key: todo.key });
+    countMetric(metrics, 'TodosCreated');
     return json(200, toRule(todo, who.owner));
   },
 
@@ -96,6 +102,7 @@ export const handler = httpHandler(logger, {
     const { title, description, completed, order, status } = parseBody(event, todoCreate);
     const todo = await todos.create(who, { name: title, desc: description, order, status: status ?? (completed ? DONE : undefined) });
     logger.info('todo created', { key: todo.key });
+    countMetric(metrics, 'TodosCreated');
     const view = toTodo(todo, who.owner, publicBaseUrl(event));
     return json(201, view, { headers: { location: todoUrl(publicBaseUrl(event), todo.key), ...etag(todo.version) } });
   },
@@ -127,4 +134,4 @@ export const handler = httpHandler(logger, {
     logger.info('todo deleted', { key: todoId(event) });
     return noContent();
   },
-});
+}));

@@ -55,7 +55,6 @@ export function toResponse(err: unknown, logger: Logger): HttpResult {
 export function httpHandler(logger: Logger, routes: Record<string, RouteHandler>) {
   return async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
-    if (context) logger.addContext(context);
     logger.appendKeys({ requestId, routeKey: event.routeKey });
     let result: HttpResult;
     try {

@@ -35,10 +35,13 @@ export type ParsedLine =
   | { kind: 'report'; text: string; lambdaRequestId: string; stats: ReportStats }
   | { kind: 'text'; level?: Level; text: string; lambdaRequestId?: string };
 
-/** Keys Powertools adds to every record; the formatter shows them in fixed places, not as extras. */
+/**
+ * Keys on every record (Powertools' own, and the HTTP adapter's request keys): the formatter shows the
+ * ids in fixed places and leaves the rest to `--json`; routeKey repeats the method and path.
+ */
 export const STANDARD_KEYS = new Set([
   'level', 'message', 'service', 'timestamp', 'function_name', 'function_arn', 'function_memory_size',
-  'function_request_id', 'cold_start', 'xray_trace_id', 'requestId', 'x-request-id', 'sampling_rate',
+  'function_request_id', 'cold_start', 'xray_trace_id', 'requestId', 'x-request-id', 'sampling_rate', 'routeKey',
 ]);
 
 const LAMBDA_LINE = /^(START|END|REPORT) RequestId: ([0-9A-Za-z-]+)/;

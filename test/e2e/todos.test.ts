@@ -243,9 +243,13 @@ describe.skipIf(!hasChromium)('browser: todo list (TodoMVC spec on /api/todos)',
     // Prepare
     const { page, context } = await signedInPage(env, 'many');
     await page.evaluate(async () => {
-      const post = (i: number) =>
-        fetch('/api/todos', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: `todo ${i}` }) });
-      for (let i = 0; i < 250; i += 25) await Promise.all(Array.from({ length: 25 }, (_, j) => post(i + j)));
+      for (let i = 0; i < 250; i += 25) {
+        await Promise.all(
+          Array.from({ length: 25 }, (_, j) =>
+            fetch('/api/todos', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: `todo ${i + j}` }) }),
+          ),
+        );
+      }
     });
     const lists: string[] = [];
     page.on('request', (r) => r.url().includes('/api/todos?') && lists.push(r.url()));

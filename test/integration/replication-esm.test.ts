@@ -185,6 +185,40 @@ describe('local Kinesis event source mapping', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  it('loses nothing when kinesalite and the mapping both restart on their data dir mid-stream', async () => {
+    // Prepare: a persisted kinesalite of its own
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'esm-restart-'));
+    let persisted = await startKinesis({ dataDir });
+    let writer = kinesisClient(persisted.endpoint);
+    const seen: number[] = [];
+    const startOn = (endpoint: string) => startEventSourceMapping({
+      kinesisEndpoint: endpoint, streamName: persisted.streamName, dataDir,
+      invoke: async (event) => void seen.push(...valuesOf(event)),
+      settings: { pollingIntervalMs: 10, batchSize: 3 },
+    });
+    const putOn = async (values: number[]) => {
+      for (const n of values) await writer.send(new PutRecordCommand({ StreamName: persisted.streamName, PartitionKey: 'p', Data: Buffer.from(JSON.stringify({ n })) }));
+    };
+    let esm = await startOn(persisted.endpoint);
+    await putOn([1, 2, 3, 4, 5]);
+    expect(await esm.waitIdle(5_000)).toBe(true);
+    // Act: stop everything, restart on the same data dir, write more
+    await esm.stop();
+    writer.destroy();
+    await persisted.stop();
+    persisted = await startKinesis({ dataDir });
+    writer = kinesisClient(persisted.endpoint);
+    esm = await startOn(persisted.endpoint);
+    await putOn([6, 7]);
+    expect(await esm.waitIdle(5_000)).toBe(true);
+    await esm.stop();
+    writer.destroy();
+    await persisted.stop();
+    // Assess
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
   it('injects duplicate and reordered deliveries and failures when the fault switch is on', async () => {
     await put([1, 2, 3, 4, 5, 6]);
     const seen: number[] = [];

@@ -32,11 +32,15 @@ function captureStdout() {
   return { lines, restore: () => spy.mockRestore() };
 }
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
 
 describe('instrument', () => {
   it('adds the Lambda context to log lines and publishes the metrics as one EMF record', async () => {
-    // Prepare
+    // Prepare: Lambda sets the initialization type; Powertools reports cold starts only for on-demand.
+    vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
     const tools = { logger: createLogger('rule'), tracer: createTracer('rule'), metrics: createMetrics('rule') };
     const out = captureStdout();
     const handler = instrument(tools, async () => {

@@ -64,7 +64,10 @@ export class ApiError extends Error {
   }
 }
 
-export const PAGE_SIZE = 100;
+/** Small first page: it is what the first render waits for. */
+export const FIRST_PAGE_SIZE = 50;
+/** Later pages load in the background, so fewer, larger requests finish sooner. */
+export const NEXT_PAGE_SIZE = 250;
 
 async function request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
   let res: Response;
@@ -109,6 +112,14 @@ export function nextLink(header: string | null): string | null {
   return null;
 }
 
+/** `limit` is a documented query parameter beside the opaque cursor, so a next link may ask for more. */
+export function withLimit(url: string, limit: number): string {
+  const parsed = new URL(url, 'http://relative.invalid');
+  if (!parsed.searchParams.has('limit')) return url;
+  parsed.searchParams.set('limit', String(limit));
+  return parsed.origin === 'http://relative.invalid' ? `${parsed.pathname}${parsed.search}` : parsed.href;
+}
+
 /** The replication endpoint's shape is tolerated as a bare array or `{ replicas: [...] }`. */
 export function replicasFrom(body: unknown): ReplicaStatus[] {
   const list = Array.isArray(body) ? body : (body as { replicas?: unknown } | null)?.replicas;
@@ -137,9 +148,10 @@ export const api = {
     return json<CurrentUser>(await request('GET', '/api/currentUser'));
   },
 
-  async listTodos(url = `/api/todos?limit=${PAGE_SIZE}`): Promise<TodoPage> {
+  async listTodos(url = `/api/todos?limit=${FIRST_PAGE_SIZE}`): Promise<TodoPage> {
     const res = await request('GET', url);
-    return { todos: await json<Todo[]>(res), next: nextLink(res.headers.get('link')) };
+    const next = nextLink(res.headers.get('link'));
+    return { todos: await json<Todo[]>(res), next: next && withLimit(next, NEXT_PAGE_SIZE) };
   },
 
   async createTodo(todo: NewTodo): Promise<Todo> {

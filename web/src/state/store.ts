@@ -1,4 +1,4 @@
-import { ApiError, type Api, type CurrentUser, type Todo, type TodoPatch } from '../api';
+import { ApiError, type Api, type CurrentUser, type Todo, type TodoPage, type TodoPatch } from '../api';
 import {
   addPending,
   cleanTitle,
@@ -119,18 +119,20 @@ export function createStore(api: Api) {
     return (entry && viewOf(entry)?.title) ?? entry?.server?.title ?? 'todo';
   };
 
-  async function loadTodos() {
+  /** `firstPage` may already be in flight (started beside the session check to save a round trip). */
+  async function loadTodos(firstPage?: Promise<TodoPage>) {
     const gen = generation;
     set({ list: 'first', entries: [] });
-    let url: string | undefined;
+    let page = firstPage ?? api.listTodos();
     try {
-      do {
-        const page = await api.listTodos(url);
+      for (;;) {
+        const { todos, next } = await page;
         if (gen !== generation) return;
-        setEntries((e) => (url === undefined && e.length === 0 ? page.todos.map(entryFromServer) : mergePage(e, page.todos)));
-        url = page.next ?? undefined;
-        set({ list: url ? 'more' : 'loaded' });
-      } while (url);
+        setEntries((e) => mergePage(e, todos));
+        set({ list: next ? 'more' : 'loaded' });
+        if (!next) return;
+        page = api.listTodos(next);
+      }
     } catch (err) {
       if (gen !== generation) return;
       if (err instanceof ApiError && err.status === 401) return sessionExpired();
@@ -139,11 +141,11 @@ export function createStore(api: Api) {
     }
   }
 
-  async function enterSession() {
+  async function enterSession(firstPage?: Promise<TodoPage>) {
     const user = await api.currentUser();
     generation++;
     set({ session: 'signed-in', user, signInError: null, signInBusy: false, notice: null });
-    await loadTodos();
+    await loadTodos(firstPage);
   }
 
   async function withSignIn(work: () => Promise<void>) {
@@ -201,10 +203,13 @@ export function createStore(api: Api) {
       return () => void listeners.delete(listener);
     },
 
-    /** Finds out whether the session cookie is still valid. */
+    /** Finds out whether the session cookie is still valid, fetching the first page at the same time. */
     async start() {
+      const firstPage = api.listTodos();
+      // Without a session it fails with 401 and is simply not used; never an unhandled rejection.
+      firstPage.catch(() => undefined);
       try {
-        await enterSession();
+        await enterSession(firstPage);
       } catch (err) {
         const expected = err instanceof ApiError && err.status === 401;
         set({ session: 'signed-out', signInError: expected ? null : `Could not check your session: ${describe(err)}` });

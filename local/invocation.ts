@@ -1,0 +1,50 @@
+import type { FunctionErrorPayload } from './worker-protocol';
+
+/** What the function pool reports: invocation failures, and the events the log writers listen to. */
+
+export type InvocationErrorCode = 'FunctionError' | 'FunctionInitError' | 'FunctionCrashed' | 'FunctionTimeout' | 'Throttled' | 'PoolStopped' | 'UnknownFunction';
+
+export class InvocationError extends Error {
+  override name = 'InvocationError';
+  constructor(readonly code: InvocationErrorCode, message: string, readonly functionError?: FunctionErrorPayload) {
+    super(message);
+  }
+}
+
+/** One stdout/stderr line of an instance, without the newline. */
+export interface LogEvent {
+  function: string;
+  workerId: string;
+  logStream: string;
+  line: string;
+  /** Epoch ms when the pool read the line. */
+  timestamp: number;
+  stream: 'stdout' | 'stderr';
+  /** The invocation running on that instance when the line arrived, if any. */
+  awsRequestId?: string;
+}
+
+/** Around every invocation; `end` carries Lambda's REPORT numbers. */
+export interface InvocationEvent {
+  phase: 'start' | 'end';
+  function: string;
+  workerId: string;
+  logStream: string;
+  awsRequestId: string;
+  durationMs?: number;
+  billedDurationMs?: number;
+  maxMemoryUsedMb?: number;
+  /** Only on the first invocation of an instance (its cold start). */
+  initDurationMs?: number;
+  /** `errorType` as Lambda reports it: the handler's error name, `Runtime.ExitError`, `Sandbox.Timedout`… */
+  error?: { code: InvocationErrorCode; errorType: string; errorMessage: string };
+}
+export type PoolEvents = { log: [LogEvent]; invocation: [InvocationEvent] };
+
+/** The error type Lambda would report for a failed invocation. */
+export function lambdaErrorType(error: InvocationError): string {
+  if (error.functionError) return error.functionError.errorType;
+  if (error.code === 'FunctionTimeout') return 'Sandbox.Timedout';
+  if (error.code === 'FunctionCrashed') return 'Runtime.ExitError';
+  return error.code;
+}
