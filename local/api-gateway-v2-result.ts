@@ -1,3 +1,5 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+
 /** The HTTP response a payload 2.0 result turns into. */
 export interface GatewayResponse {
   statusCode: number;
@@ -31,7 +33,7 @@ export function fromApiGatewayResult(result: unknown): GatewayResponse {
   return {
     statusCode: statusCode as number,
     headers: formatHeaders(headers),
-    cookies: Array.isArray(cookies) ? cookies.map(String) : [],
+    cookies: formatCookies(cookies),
     body: body ? Buffer.from(body, isBase64Encoded === true ? 'base64' : 'utf8') : Buffer.alloc(0),
   };
 }
@@ -46,7 +48,24 @@ function formatHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || value === null) continue;
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, String(value));
+    } catch {
+      // API Gateway refuses such a response too, rather than letting a function split headers.
+      throw new InvalidFunctionResponse(`header ${JSON.stringify(name)} has an invalid name or value`);
+    }
     out[name.toLowerCase()] = String(value);
   }
   return out;
+}
+
+function formatCookies(cookies: unknown): string[] {
+  if (cookies === undefined || cookies === null) return [];
+  if (!Array.isArray(cookies)) throw new InvalidFunctionResponse('cookies must be an array of strings');
+  return cookies.map((cookie) => {
+    const value = String(cookie);
+    if (/[\r\n\0]/.test(value)) throw new InvalidFunctionResponse('a cookie contains a line break');
+    return value;
+  });
 }

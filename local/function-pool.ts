@@ -76,6 +76,12 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     return { total: fn.slots.size, busy, queued: fn.queue.length };
   }
 
+  /** The running instances of a function, with their process ids (fault-injection tests kill one). */
+  instances(functionName: string): Array<{ id: string; pid: number | undefined; busy: boolean }> {
+    const fn = this.fns.get(functionName);
+    return fn ? [...fn.slots].filter((s) => s.worker).map((s) => ({ id: s.worker.id, pid: s.worker.pid, busy: !!s.current })) : [];
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     const slots = [...this.fns.values()].flatMap((fn) => {

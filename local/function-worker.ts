@@ -76,6 +76,11 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     this.child.on('error', (err) => this.emit('line', { line: `worker error: ${err.message}`, stream: 'stderr', timestamp: Date.now() }));
   }
 
+  /** The instance's process id (tests kill it to simulate a crashed execution environment). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   get alive(): boolean {
     return !this.exited;
   }

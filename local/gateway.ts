@@ -87,13 +87,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       } catch (err) {
         fail(gatewayError(err, route.function, requestId), route.function);
       }
-    }, () => res.destroy());
+    }).catch(() => res.destroy());
   });
   server.keepAliveTimeout = 5_000;
   // Requests node's parser refuses (invalid header bytes, oversized headers, smuggling-shaped framing)
   // never reach the handler; answer them in the API's error contract too instead of node's bare 400.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || (err.code === 'ECONNRESET' && !socket.bytesWritten)) return socket.destroy();
+    if (!socket.writable || err.code === 'ECONNRESET') return socket.destroy();
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
     const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
     const body = errorJson({ code: tooLarge ? 'RequestHeaderFieldsTooLarge' : 'BadRequest', message: tooLarge ? 'Request headers are too large' : 'Malformed HTTP request' });

@@ -204,13 +204,17 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
     }
   };
 
+  // Requests being handled; stop() lets them finish, so a write dynalite accepted is never left unpublished.
+  const inFlight = new Set<Promise<void>>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks)).catch((err: Error) => {
+      const handled = handle(req, res, Buffer.concat(chunks)).catch((err: Error) => {
         if (!res.headersSent) reply(res, errorResponse(500, 'InternalServerError', err.message));
       });
+      inFlight.add(handled);
+      void handled.finally(() => inFlight.delete(handled));
     });
   });
   server.keepAliveTimeout = 60_000;
@@ -223,10 +227,12 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     stats: () => ({ ...counters }),
     stop: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Bounded: publishing retries for a few seconds at most before it gives up anyway.
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+      server.closeAllConnections();
+      await closed;
       wire.close();
       kinesis.destroy();
     },

@@ -70,7 +70,7 @@ export async function coldStart({ options, envFor, buildErrors }: ColdStartInput
       result.notes.push(`${spec.name}: bundle failed (${(err as Error).message.split('\n')[0]}); not measured.`);
     }
   }
-  const repeats = options.quick ? 1 : Math.max(5, options.repeats * 3);
+  const repeats = options.quick ? 1 : options.repeats + 2;
   const samples: Record<string, number[]> = { bare: [], empty: [] };
   const statuses: Record<string, number> = {};
   for (let r = 0; r < repeats; r++) {

@@ -35,9 +35,16 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.pid === undefined) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   // npm start runs in its own process group: signal the group so tsx and the workers go too.
-  process.kill(-child.pid, 'SIGINT');
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      child.kill(sig);
+    }
+  };
+  signal('SIGINT');
   await Promise.race([exited, sleep(5_000)]);
-  if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+  if (child.exitCode === null) signal('SIGKILL');
 }
 
 /** `npm start` exactly as a developer types it, in a throwaway data directory and on a free port. */
@@ -93,7 +100,7 @@ export async function startTime({ options }: { options: BenchOptions }): Promise
       await rm(dataDir, { recursive: true, force: true });
     }
   }
-  const peak = loaded.reduce((a, b) => (b.rssMb > a.rssMb ? b : a), { rssMb: Number.NaN, pssMb: Number.NaN, processes: 0 });
+  const peak = loaded.reduce((a, b) => (b.rssMb > a.rssMb ? b : a), loaded[0] ?? { rssMb: Number.NaN, pssMb: Number.NaN, processes: 0 });
   result.tables.push({
     title: '`npm start`',
     columns: ['figure', 'value'],

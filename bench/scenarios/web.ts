@@ -29,7 +29,7 @@ export async function web({ options, build }: { options: BenchOptions; build: We
   try {
     const session = await signIn(stack.url, `bench-web-${Date.now()}`);
     await createTodos(stack.url, session, options.quick ? 3 : 20);
-    const repeats = options.quick ? 1 : Math.max(5, options.repeats * 3);
+    const repeats = options.quick ? 1 : options.repeats + 2;
     const renders: number[] = [];
     const loads: number[] = [];
     // One unmeasured navigation first: chromium's own first-run work is not the app's.

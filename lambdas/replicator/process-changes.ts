@@ -1,6 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord, KinesisStreamBatchResponse } from 'aws-lambda';
+import { replicationOutcome } from '../shared/metrics';
 import { applyChange, type ApplyOutcome, type ReplicaStore } from './apply-change';
 import { decodeChange } from './decode';
 import { routesFor, type ReplicaRoute } from './routes';
@@ -11,6 +13,8 @@ export interface ChangeDeps {
   store: ReplicaStore;
   state: Pick<StateRepository, 'record'>;
   logger: Logger;
+  /** Applied/skipped/failed counts and lag, flushed by the handler's instrument() wrapper. */
+  metrics?: Metrics;
   now?: () => number;
 }
 
@@ -32,21 +36,29 @@ export async function processChanges(event: KinesisStreamEvent, deps: ChangeDeps
   const handleRecord = async (record: KinesisStreamRecord): Promise<void> => {
     const shardId = record.eventID.split(':')[0] ?? 'unknown';
     const sequenceNumber = record.kinesis.sequenceNumber;
+    // Records run in parallel on one shared logger: per-record keys go on each line, not appendKeys.
+    const keys = { eventID: record.eventID, sequenceNumber, table: undefined as string | undefined };
     try {
       const change = decodeChange(record.kinesis.data);
+      keys.table = change.tableName;
       for (const route of routesFor(deps.routes, change.tableName)) {
         const entry = track(route, shardId);
+        let outcome: ApplyOutcome;
         try {
-          count(entry, await applyChange(change, route.replica, deps.store, now()));
+          outcome = await applyChange(change, route.replica, deps.store, now());
         } catch (err) {
           entry.failed++;
+          if (deps.metrics) replicationOutcome(deps.metrics, 'failed');
           throw err;
         }
+        count(entry, outcome);
+        deps.logger.debug('change applied', { ...keys, replica: route.replica, outcome });
+        if (deps.metrics) replicationOutcome(deps.metrics, outcome, now() - change.changedAtMs);
         if (!entry.lastSequenceNumber || BigInt(sequenceNumber) > BigInt(entry.lastSequenceNumber)) entry.lastSequenceNumber = sequenceNumber;
         entry.lastChangeAt = Math.max(entry.lastChangeAt ?? 0, change.changedAtMs);
       }
     } catch (err) {
-      deps.logger.warn('change record failed', { eventID: record.eventID, error: err as Error });
+      deps.logger.warn('change record failed', { ...keys, error: err as Error });
       throw err;
     }
   };

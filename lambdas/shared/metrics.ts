@@ -16,7 +16,7 @@ export function countMetric(metrics: Metrics, name: CountMetric, value = 1): voi
 
 /** How long a change took from the owner's write to the replica: the stream record's creation time to now. */
 export function replicationLag(metrics: Metrics, lagMs: number): void {
-  metrics.addMetric('ReplicationLagMs', MetricUnit.Milliseconds, Math.max(0, lagMs));
+  metrics.addMetric('ReplicationLagMs', MetricUnit.Milliseconds, Math.max(0, Math.round(lagMs)));
 }
 
 /** One replicated change's outcome, as the replicator's per-record handler sees it. */

@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { getOptionalStringFromEnv } from '../shared/env';
 import { HttpError, NotFound } from '../shared/errors';
 import { header, httpHandler, type HttpEvent, type HttpResult } from '../shared/http';
+import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
 import { etagMatches, fileStore, safeRelativePath } from './files';
 import { SECURITY_HEADERS } from './security-headers';
@@ -47,7 +48,7 @@ async function serve(event: HttpEvent): Promise<HttpResult> {
 const routes = httpHandler(logger, { $default: serve });
 
 /** Every answer, errors included, carries the same security headers CloudFront adds on AWS. */
-export const handler = async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
+export const handler = instrument({ logger }, async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
   const result = await routes(event, context);
   return { ...result, headers: { ...result.headers, ...SECURITY_HEADERS } };
-};
+});

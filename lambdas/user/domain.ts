@@ -54,6 +54,11 @@ export interface ThrottleSettings {
   maxFailures: number;
   windowSeconds: number;
   lockoutSeconds: number;
+  /**
+   * Tarpit before lockout: past half of `maxFailures`, each further failure is answered this much later,
+   * doubling per failure (capped at 16x), so guessing slows down before it is locked out. 0 turns it off.
+   */
+  slowDownMs?: number;
 }
 
 export interface UserServiceDeps {
@@ -64,6 +69,8 @@ export interface UserServiceDeps {
   throttle?: ThrottleSettings;
   newId: () => string;
   now?: () => Date;
+  /** Waits before answering a failed sign-in (tests pass a recorder). */
+  delay?: (ms: number) => Promise<void>;
 }
 
 export const DEFAULT_THROTTLE: ThrottleSettings = { maxFailures: 5, windowSeconds: 900, lockoutSeconds: 900 };
@@ -73,7 +80,16 @@ export function normalizeUserName(userName: string): string {
   return userName.toLowerCase();
 }
 
-export function createUserService({ users, attempts, counts, hasher, throttle = DEFAULT_THROTTLE, newId, now = () => new Date() }: UserServiceDeps) {
+/** How long to hold back the answer to a failure that brought a counter to `failures` (see `slowDownMs`). */
+export function slowDownDelay(failures: number, throttle: ThrottleSettings): number {
+  const free = Math.floor(throttle.maxFailures / 2);
+  if (!throttle.slowDownMs || failures <= free) return 0;
+  return throttle.slowDownMs * 2 ** Math.min(4, failures - free - 1);
+}
+
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createUserService({ users, attempts, counts, hasher, throttle = DEFAULT_THROTTLE, newId, now = () => new Date(), delay = wait }: UserServiceDeps) {
   // Unknown users are hashed against this so they cost the same time as a wrong password.
   let dummyHash: Promise<string> | undefined;
   const dummy = () => (dummyHash ??= hasher.hash(randomUUID()));
@@ -89,14 +105,17 @@ export function createUserService({ users, attempts, counts, hasher, throttle = 
     }
   }
 
-  async function recordFailure(ids: string[]): Promise<void> {
+  /** Answers the highest failure count among the counters (user name, client address). */
+  async function recordFailure(ids: string[]): Promise<number> {
     const at = nowSeconds();
-    await Promise.all(
+    const counts = await Promise.all(
       ids.map(async (id) => {
         const counter = await attempts.addFailure(id, at, at + throttle.windowSeconds);
         if (counter.count >= throttle.maxFailures) await attempts.extend(id, at + throttle.lockoutSeconds);
+        return counter.count;
       }),
     );
+    return Math.max(0, ...counts);
   }
 
   return {
@@ -131,7 +150,10 @@ export function createUserService({ users, attempts, counts, hasher, throttle = 
       const user = await users.get(normalizeUserName(input.userName));
       const ok = await hasher.verify(input.password, user?.passwordHash ?? (await dummy()));
       if (!user || !ok) {
-        await recordFailure(ids);
+        const failures = await recordFailure(ids);
+        // Same counters for unknown users and wrong passwords, so the same delay: it reveals nothing.
+        const ms = slowDownDelay(failures, throttle);
+        if (ms > 0) await delay(ms);
         return undefined;
       }
       await attempts.clear(ids[0]!);

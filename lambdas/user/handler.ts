@@ -3,8 +3,11 @@ import { v7 as uuidv7 } from 'uuid';
 import { createDocumentClient } from '../shared/clients';
 import { getBooleanFromEnv, getNumberFromEnv, getStringFromEnv } from '../shared/env';
 import { httpHandler, json, parseBody, type HttpEvent } from '../shared/http';
+import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
+import { countMetric, createMetrics } from '../shared/metrics';
 import { assertSameOrigin, authenticator, clearedSessionCookie, sessionCookie, signSession } from '../shared/session';
+import { createTracer, traceClient } from '../shared/tracer';
 import { createUserService, toProfile } from './domain';
 import { scryptHasher } from './password';
 import { DynamoLoginAttempts, DynamoUserRepository, ReplicaTodoCounts } from './repository';
@@ -12,7 +15,9 @@ import { loginBody, outLoginBody, registerBody } from './schemas';
 import { signingKeyLoader } from './signing-key';
 
 const logger = createLogger('user');
-const db = createDocumentClient();
+const tracer = createTracer('user');
+const metrics = createMetrics('user');
+const db = traceClient(tracer, createDocumentClient());
 const secure = getBooleanFromEnv('COOKIE_SECURE', true);
 const ttlSeconds = getNumberFromEnv('SESSION_TTL_SECONDS', 86400 * 7);
 const publicKey = JSON.parse(getStringFromEnv('SESSION_PUBLIC_KEY')) as JWK;
@@ -28,6 +33,7 @@ const users = createUserService({
     maxFailures: getNumberFromEnv('LOGIN_MAX_FAILURES', 5),
     windowSeconds: getNumberFromEnv('LOGIN_WINDOW_SECONDS', 900),
     lockoutSeconds: getNumberFromEnv('LOGIN_LOCKOUT_SECONDS', 900),
+    slowDownMs: getNumberFromEnv('LOGIN_SLOWDOWN_MS', 100),
   },
   newId: uuidv7,
 });
@@ -39,7 +45,7 @@ function sourceIp(event: HttpEvent): string {
   return event.requestContext?.http?.sourceIp ?? 'unknown';
 }
 
-export const handler = httpHandler(logger, {
+export const handler = instrument({ logger, tracer, metrics }, httpHandler(logger, {
   'POST /api/register': async (event) => {
     const user = await users.register(parseBody(event, registerBody));
     logger.appendKeys({ userId: user.userId });
@@ -51,7 +57,9 @@ export const handler = httpHandler(logger, {
     const { userName, password, type = 'account' } = parseBody(event, loginBody);
     const user = await users.login({ userName, password, sourceIp: sourceIp(event) });
     if (!user) {
-      logger.info('login failed');
+      // A security signal (guessing, stuffing): WARN so `npm run logs -- user --level warn` shows it.
+      logger.warn('login failed');
+      countMetric(metrics, 'LoginsFailed');
       // The seed UI shows its "wrong user name or password" alert only for a 200 with status "error".
       return json(200, {
         status: 'error',
@@ -91,4 +99,4 @@ export const handler = httpHandler(logger, {
     // Ant Design Pro v4 reads the profile at the top level, v5 under `data`: serve both.
     return json(200, { ...profile, success: true, data: profile });
   },
-});
+}));

@@ -56,7 +56,8 @@ async function logsUntil(argv: string[], done: (r: Awaited<ReturnType<typeof log
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'logs-local-'));
-  stack = await startLocalStack({ dataDir, env: { SCRYPT_N: '1024' } });
+  // No X-Ray daemon locally: the runtime turns Powertools tracing off (POWERTOOLS_TRACE_ENABLED=false).
+  stack = await startLocalStack({ dataDir, env: { SCRYPT_N: '1024', POWERTOOLS_TRACE_ENABLED: 'false' } });
   expect((await call('POST', '/api/register', { userName: USER, password: PASSWORD })).res.status).toBe(201);
   const login = await call('POST', '/api/login/account', { userName: USER, password: PASSWORD, type: 'account' });
   expect(login.res.status).toBe(200);
@@ -103,6 +104,22 @@ describe('local log streams', () => {
       xray_trace_id: expect.stringMatching(/^1-[0-9a-f]{8}-[0-9a-f]{24}$/),
       userId: expect.any(String),
     });
+  });
+  it('counts business metrics as EMF lines inside the invocation that produced them', async () => {
+    const created = await logsUntil(['rule', '--request', createRequestId, '--json'], (r) => r.stdout.includes('REPORT'));
+    // EMF lines carry no request id: they belong to the invocation by position in the stream.
+    const messages = created.lines.map((l) => JSON.parse(l).message as string);
+    const emf = JSON.parse(messages.find((m) => m.includes('"_aws"')) ?? '{}');
+    expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'noops-todo', Metrics: [{ Name: 'TodosCreated', Unit: 'Count' }] });
+    expect(emf.TodosCreated).toBe(1);
+    const failed = await logsUntil(['user', '--grep', 'LoginsFailed'], (r) => r.code === EXIT.ok);
+    expect(failed.lines[0]).toMatch(/user\s+METRIC\s+LoginsFailed=1/);
+  });
+
+  it('marks the first invocation of an instance as a cold start', async () => {
+    const result = await logsUntil(['rule', '--request', createRequestId, '--json'], (r) => r.stdout.includes('request handled'));
+    const handled = result.lines.map((l) => JSON.parse(l).message).find((m: string) => m.includes('"request handled"'));
+    expect(JSON.parse(handled).cold_start).toBe(true);
   });
 });
 

@@ -35,7 +35,7 @@ export class Client {
   async send<T = any>(
     method: string,
     path: string,
-    options: { json?: unknown; body?: string | Uint8Array; headers?: Record<string, string>; origin?: string | null; cookie?: boolean } = {},
+    options: { json?: unknown; body?: string; headers?: Record<string, string>; origin?: string | null; cookie?: boolean } = {},
   ): Promise<Answer<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.json !== undefined) headers['content-type'] = 'application/json';

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { httpHandler, json } from '../../lambdas/shared/http';
 import { instrument } from '../../lambdas/shared/instrument';
 import { createLogger } from '../../lambdas/shared/logger';
 import { countMetric, createMetrics, replicationOutcome } from '../../lambdas/shared/metrics';
@@ -72,6 +73,25 @@ describe('instrument', () => {
     expect(out.lines.filter((l) => '_aws' in l)).toEqual([]);
     // Powertools warns about an empty metrics flush; instrument must not trigger it.
     expect(out.lines.filter((l) => String(l.message).includes('No application metrics'))).toEqual([]);
+  });
+});
+
+describe('instrument around httpHandler', () => {
+  it('reports the first invocation as a cold start and the next as warm, with the API request id', async () => {
+    vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
+    const logger = createLogger('rule');
+    const handler = instrument({ logger }, httpHandler(logger, { 'GET /x': async () => json(200, {}) }));
+    const event = (id: string) => ({ routeKey: 'GET /x', rawPath: '/x', requestContext: { requestId: id, http: { method: 'GET' } } }) as never;
+    const out = captureStdout();
+    const first = await handler(event('api-1'), context('inv-1'));
+    await handler(event('api-2'), context('inv-2'));
+    out.restore();
+    const handled = out.lines.filter((l) => l.message === 'request handled');
+    expect(handled.map((l) => [l.requestId, l.function_request_id, l.cold_start])).toEqual([
+      ['api-1', 'inv-1', true],
+      ['api-2', 'inv-2', false],
+    ]);
+    expect(first.headers?.['x-request-id']).toBe('api-1');
   });
 });
 

@@ -13,7 +13,7 @@ const POLL_MS = 200;
 export function localSource(dataDir: string, pollMs = POLL_MS): LogSource {
   const root = path.join(dataDir, 'logs');
   return {
-    description: `local files in ${path.relative(process.cwd(), root) || root}`,
+    description: `local files in ${displayPath(root)}`,
     async functions() {
       const dirs = await readdir(root, { withFileTypes: true }).catch(() => []);
       const names = new Set<string>(topologyFunctions.map((f) => f.name));
@@ -97,4 +97,10 @@ function toEvent(line: string, fn: string): LogEvent | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `.local/logs` inside the working directory, the absolute path elsewhere. */
+function displayPath(dir: string): string {
+  const relative = path.relative(process.cwd(), dir);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir;
 }

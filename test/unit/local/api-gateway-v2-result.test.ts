@@ -33,5 +33,9 @@ describe('fromApiGatewayResult', () => {
     expect(() => fromApiGatewayResult({ statusCode: 700 })).toThrow(InvalidFunctionResponse);
     expect(() => fromApiGatewayResult({ statusCode: 200, body: { not: 'a string' } })).toThrow(InvalidFunctionResponse);
     expect(() => fromApiGatewayResult({ statusCode: 200, headers: ['x'] })).toThrow(InvalidFunctionResponse);
+    expect(() => fromApiGatewayResult({ statusCode: 200, headers: { 'x-split': 'a\r\nset-cookie: evil=1' } })).toThrow(InvalidFunctionResponse);
+    expect(() => fromApiGatewayResult({ statusCode: 200, headers: { 'bad name': 'x' } })).toThrow(InvalidFunctionResponse);
+    expect(() => fromApiGatewayResult({ statusCode: 200, cookies: ['a=1\r\nx: y'] })).toThrow(InvalidFunctionResponse);
+    expect(() => fromApiGatewayResult({ statusCode: 200, cookies: 'a=1' })).toThrow(InvalidFunctionResponse);
   });
 });

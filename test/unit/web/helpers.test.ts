@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextLink, replicasFrom } from '../../../web/src/api';
+import { nextLink, replicasFrom, withLimit } from '../../../web/src/api';
 import { formatAgo, formatCount, formatLag } from '../../../web/src/state/format';
 import { parseRoute } from '../../../web/src/state/route';
 
@@ -17,6 +17,14 @@ describe('nextLink', () => {
   it('returns null without a next link', () => {
     expect(nextLink(null)).toBeNull();
     expect(nextLink('</api/todos>; rel="prev"')).toBeNull();
+  });
+});
+
+describe('withLimit', () => {
+  it('changes only the limit of a next link, absolute or relative', () => {
+    expect(withLimit('http://h:3000/api/todos?limit=50&cursor=a%2Bb', 250)).toBe('http://h:3000/api/todos?limit=250&cursor=a%2Bb');
+    expect(withLimit('/api/todos?cursor=x&limit=50', 250)).toBe('/api/todos?cursor=x&limit=250');
+    expect(withLimit('/api/todos?cursor=x', 250)).toBe('/api/todos?cursor=x');
   });
 });
 

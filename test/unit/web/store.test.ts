@@ -120,6 +120,23 @@ describe('store: session', () => {
     expect(api.calls.filter((c) => c.startsWith('list'))).toHaveLength(3);
   });
 
+  it('asks for the first page beside the session check instead of after it', async () => {
+    // Prepare
+    const api = new MemoryApi();
+    api.seed('a');
+    api.hold = true;
+
+    // Act
+    const started = createStore(api).start();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+
+    // Assess
+    expect(api.calls).toEqual(['list ', 'currentUser']);
+    await api.release();
+    await started;
+    expect(api.calls).toEqual(['list ', 'currentUser']);
+  });
+
   it('shows the sign-in screen without an error when there is no session', async () => {
     const api = new MemoryApi();
     api.signedIn = false;

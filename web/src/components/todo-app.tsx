@@ -22,8 +22,11 @@ export function TodoApp({ store, state, filter }: { store: Store; state: AppStat
   const newTodo = useRef<HTMLInputElement>(null);
   const hasMore = shown.length > limit;
 
-  // `autofocus` only works once per page load; this view also appears after signing in.
-  useEffect(() => newTodo.current?.focus(), []);
+  // `autofocus` only works once per page load; this view also appears after signing in. Touch screens
+  // are left alone: focusing would pop up the on-screen keyboard over the list.
+  useEffect(() => {
+    if (!matchMedia('(hover: none)').matches) newTodo.current?.focus();
+  }, []);
 
   useEffect(() => {
     // The figure reported as "time to first render": the first page of todos is in the DOM.

@@ -4,7 +4,6 @@ import {
   cleanTitle,
   confirm,
   mergePage,
-  entryFromServer,
   rebase,
   removeEntry,
   rollback,

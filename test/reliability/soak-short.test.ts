@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stack } from '../../local/index';
+import { formatFigures, runSoak } from './soak-workload';
+import { startReliabilityStack, watchPool } from './helpers';
+
+/** The soak of `npm run soak`, shortened for `npm test`: same mix, same concurrency, same checks. */
+const DURATION_MS = Number(process.env.SOAK_SHORT_MS ?? 12_000);
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startReliabilityStack();
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('soak (short)', () => {
+  it(`a mixed workload at concurrency 32 for ${DURATION_MS / 1000} s: no 5xx, every acknowledged write in its table and every replica`, async () => {
+    // Prepare
+    const pool = watchPool(stack);
+    // Act
+    const figures = await runSoak(stack, { durationMs: DURATION_MS, concurrency: 32 });
+    pool.stop();
+    // Assess
+    console.log(`soak (short)\n${formatFigures(figures)}`);
+    expect(figures.samples).toEqual([]);
+    expect(figures.errors).toBe(0);
+    expect(figures.unexpected).toBe(0);
+    expect(figures.requests).toBeGreaterThan(100);
+    expect(figures.acknowledgedWrites).toBeGreaterThan(0);
+    expect(figures.missingWrites).toBe(0);
+    expect(figures.replicaDifferences).toBe(0);
+    expect(pool.describe()).toBe('');
+    expect(stack.replication.status().onFailureRecords).toBe(0);
+  }, 120_000);
+});
