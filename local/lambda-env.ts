@@ -63,6 +63,8 @@ export function lambdaEnv(input: LambdaEnvInput): Record<string, string> {
     COOKIE_SECURE: 'false',
     PUBLIC_BASE_URL: input.publicBaseUrl,
     LOG_LEVEL: input.logLevel,
+    // No X-Ray daemon to send segments to; Powertools would log an error for every invocation.
+    POWERTOOLS_TRACE_ENABLED: 'false',
     AWS_ENDPOINT_URL_DYNAMODB: input.endpoints.dynamodb,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: input.endpoints.secretsManager,
     ...(input.endpoints.kinesis ? { AWS_ENDPOINT_URL_KINESIS: input.endpoints.kinesis } : {}),

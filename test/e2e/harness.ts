@@ -119,9 +119,13 @@ export async function addTodos(page: Page, ...titles: string[]): Promise<void> {
   await waitForSaved(page);
 }
 
-/** Optimistic rows carry `.saving` until the server confirms them. */
+/**
+ * Optimistic rows carry `.saving` until the server confirms them; the list as a whole is `aria-busy`
+ * while any write, including the delete of a row no longer shown, is unconfirmed.
+ */
 export async function waitForSaved(page: Page): Promise<void> {
   await eventually(() => page.locator('.todo-list li.saving').count()).toBe(0);
+  await eventually(() => page.locator('.todoapp[aria-busy=true]').count()).toBe(0);
 }
 
 export function titles(page: Page): Promise<string[]> {

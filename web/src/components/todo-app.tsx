@@ -21,6 +21,8 @@ export function TodoApp({ store, state, filter }: { store: Store; state: AppStat
   const more = useRef<HTMLButtonElement>(null);
   const newTodo = useRef<HTMLInputElement>(null);
   const hasMore = shown.length > limit;
+  // Deleted rows leave the view at once, so the row's own `.saving` cannot tell that a delete is in flight.
+  const saving = state.entries.some((e) => e.pending.length > 0);
 
   // `autofocus` only works once per page load; this view also appears after signing in. Touch screens
   // are left alone: focusing would pop up the on-screen keyboard over the list.
@@ -55,7 +57,7 @@ export function TodoApp({ store, state, filter }: { store: Store; state: AppStat
   };
 
   return (
-    <section class="todoapp" aria-labelledby="todos-title">
+    <section class="todoapp" aria-labelledby="todos-title" aria-busy={saving || undefined}>
       <header class="header">
         <h1 id="todos-title">todos</h1>
         <input
