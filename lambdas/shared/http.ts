@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   BadRequest,
   HttpError,
@@ -99,7 +99,7 @@ export function bodyText(event: HttpEvent): string {
 }
 
 /** Parses a JSON body and validates it; the error names the first offending fields. */
-export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+export function parseBody<S extends z.core.$ZodType>(event: HttpEvent, schema: S): z.infer<S> {
   const text = bodyText(event);
   const contentType = header(event, 'content-type') ?? '';
   if (text !== '' && !/^application\/(.+\+)?json\b/i.test(contentType)) throw new UnsupportedMediaType();
@@ -112,12 +112,13 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.i
   return validate(schema, value);
 }
 
-export function parseQuery<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+export function parseQuery<S extends z.core.$ZodType>(event: HttpEvent, schema: S): z.infer<S> {
   return validate(schema, event.queryStringParameters ?? {});
 }
 
-export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const result = schema.safeParse(value);
+/** Takes any zod 4 schema (mini or classic): both share the core `safeParse` and issue shapes. */
+export function validate<S extends z.core.$ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = z.safeParse(schema, value);
   if (result.success) return result.data;
   const details = result.error.issues
     .slice(0, 5)

@@ -1,22 +1,29 @@
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+
+// zod/mini keeps the function under the 400 KB bundle budget (issue 7); it loads no messages by
+// default, so install the English ones classic zod shows.
+z.config(en());
 
 // ASCII only, so lower-casing is the whole normalisation and the rule service finds the same key.
 const userName = z
   .string()
-  .min(3)
-  .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'may contain letters, digits and . _ @ - and must start with a letter or digit');
+  .check(
+    z.minLength(3),
+    z.maxLength(64),
+    z.regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'may contain letters, digits and . _ @ - and must start with a letter or digit'),
+  );
 
 // No composition rules (NIST 800-63B): length is what matters; the cap bounds hashing cost.
-const password = z.string().min(8).max(256);
+const password = z.string().check(z.minLength(8), z.maxLength(256));
 
-export const registerBody = z.object({ userName, password, email: z.email().max(254).optional() });
+export const registerBody = z.object({ userName, password, email: z.optional(z.email().check(z.maxLength(254))) });
 
 // Login only checks shapes: a name that could never register simply fails like a wrong password.
 export const loginBody = z.object({
-  userName: z.string().min(1).max(256),
-  password: z.string().min(1).max(1024),
-  type: z.string().max(32).optional(),
+  userName: z.string().check(z.minLength(1), z.maxLength(256)),
+  password: z.string().check(z.minLength(1), z.maxLength(1024)),
+  type: z.optional(z.string().check(z.maxLength(32))),
 });
 
-export const outLoginBody = z.object({ everywhere: z.boolean().optional() });
+export const outLoginBody = z.object({ everywhere: z.optional(z.boolean()) });
