@@ -28,7 +28,15 @@ export interface FunctionPoolOptions {
 }
 
 interface Invocation { awsRequestId: string; event: unknown; traceId?: string; resolve: (v: unknown) => void; reject: (e: InvocationError) => void }
-interface Slot { worker: FunctionWorker; ready: boolean; retired?: boolean; initDurationMs?: number; current?: Invocation & { started: number; timer: NodeJS.Timeout } }
+interface Slot {
+  worker: FunctionWorker;
+  ready: boolean;
+  retired?: boolean;
+  initDurationMs?: number;
+  current?: Invocation & { started: number; timer: NodeJS.Timeout };
+  /** The invocation whose START has been emitted and END not yet: the owner of the lines in between. */
+  logging?: string;
+}
 interface FunctionState { spec: PoolFunction; slots: Set<Slot>; queue: Invocation[]; spawned: number }
 
 /**
@@ -66,6 +74,30 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
       fn.queue.push({ awsRequestId: randomUUID(), event, ...(options.traceId ? { traceId: options.traceId } : {}), resolve, reject });
       this.schedule(fn);
     });
+  }
+
+  /**
+   * Starts instances of a function up to `count` (default: the instance limit) and resolves once they
+   * are ready, like provisioned concurrency: later invocations find warm instances instead of cold starts.
+   */
+  async prewarm(functionName: string, count = this.maxWorkers): Promise<void> {
+    const fn = this.fns.get(functionName);
+    if (!fn) throw new InvocationError('UnknownFunction', `No function named "${functionName}"`);
+    const wanted = Math.min(count, this.maxWorkers);
+    const starting: Array<Promise<void>> = [];
+    while (!this.stopped && fn.slots.size < wanted) starting.push(this.spawn(fn));
+    await Promise.all(starting);
+    const pending = [...fn.slots].filter((s) => !s.ready && s.worker);
+    await Promise.all(pending.map((s) => new Promise<void>((resolve) => {
+      const done = () => {
+        s.worker.off('message', onMessage);
+        s.worker.off('close', done);
+        resolve();
+      };
+      const onMessage = (m: WorkerMessage) => (m.type === 'ready' || m.type === 'init-error') && done();
+      s.worker.on('message', onMessage);
+      s.worker.on('close', done);
+    })));
   }
 
   /** Instances per function, for status output and tests. */
@@ -121,7 +153,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     }
     const { worker } = slot;
     const initTimer = setTimeout(() => worker.kill(), this.initTimeoutMs);
-    worker.on('line', (l) => this.emit('log', { function: fn.spec.name, workerId: id, logStream: worker.logStream, ...l, ...(slot.current ? { awsRequestId: slot.current.awsRequestId } : {}) }));
+    worker.on('line', (l) => this.emit('log', { function: fn.spec.name, workerId: id, logStream: worker.logStream, ...l, ...(slot.logging ? { awsRequestId: slot.logging } : {}) }));
     worker.on('message', (message) => {
       if (message.type === 'ready') {
         clearTimeout(initTimer);
@@ -142,13 +174,17 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
 
   private dispatch(fn: FunctionState, slot: Slot, inv: Invocation): void {
     const timer = setTimeout(() => {
-      this.finish(fn, slot, new InvocationError('FunctionTimeout', `Task timed out after ${(fn.spec.timeoutMs / 1000).toFixed(2)} seconds`));
       // Like Lambda, a timed-out environment is not reused; it leaves the pool when its process is gone.
       slot.retired = true;
+      this.finish(fn, slot, new InvocationError('FunctionTimeout', `Task timed out after ${(fn.spec.timeoutMs / 1000).toFixed(2)} seconds`));
       slot.worker.kill();
     }, fn.spec.timeoutMs);
     slot.current = { ...inv, started: performance.now(), timer };
-    this.emitInvocation('start', fn, slot, {});
+    const start = this.invocationEvent('start', fn, slot, {});
+    slot.worker.inLogOrder(() => {
+      slot.logging = inv.awsRequestId;
+      this.emit('invocation', start);
+    });
     slot.worker.send({ type: 'invoke', id: inv.awsRequestId, event: inv.event, deadlineMs: Date.now() + fn.spec.timeoutMs, ...(inv.traceId ? { traceId: inv.traceId } : {}) });
   }
 
@@ -159,26 +195,35 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     this.schedule(fn);
   }
 
+  /**
+   * Settles the invocation at once (the caller gets its answer without waiting for the output pipes);
+   * its `end` event follows every line it wrote, in log order.
+   */
   private finish(fn: FunctionState, slot: Slot, error: InvocationError | undefined, result?: unknown, maxMemoryUsedMb?: number): void {
     const inv = slot.current;
     if (!inv) return;
     clearTimeout(inv.timer);
     const durationMs = performance.now() - inv.started;
     const errorInfo = error ? { error: { code: error.code, errorType: lambdaErrorType(error), errorMessage: error.message } } : {};
-    this.emitInvocation('end', fn, slot, { durationMs, billedDurationMs: Math.max(1, Math.ceil(durationMs)), ...(maxMemoryUsedMb ? { maxMemoryUsedMb } : {}), ...errorInfo });
+    const end = this.invocationEvent('end', fn, slot, { durationMs, billedDurationMs: Math.max(1, Math.ceil(durationMs)), ...(maxMemoryUsedMb ? { maxMemoryUsedMb } : {}), ...errorInfo });
+    // A killed instance's last lines are still in its pipes: they belong before its END.
+    slot.worker.inLogOrder(() => {
+      this.emit('invocation', end);
+      slot.logging = undefined;
+    }, { atExit: slot.retired === true });
     slot.current = undefined;
     delete slot.initDurationMs;
     if (error) inv.reject(error);
     else inv.resolve(result);
   }
 
-  private emitInvocation(phase: 'start' | 'end', fn: FunctionState, slot: Slot, extra: Partial<InvocationEvent>): void {
+  private invocationEvent(phase: 'start' | 'end', fn: FunctionState, slot: Slot, extra: Partial<InvocationEvent>): InvocationEvent {
     const inv = slot.current as Invocation;
-    this.emit('invocation', {
+    return {
       phase, function: fn.spec.name, workerId: slot.worker.id, logStream: slot.worker.logStream, awsRequestId: inv.awsRequestId,
       ...(slot.initDurationMs !== undefined ? { initDurationMs: slot.initDurationMs } : {}),
       ...extra,
-    });
+    };
   }
 
   /** An instance that failed to start fails the oldest waiting invocation, as the one it was started for. */

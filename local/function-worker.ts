@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { SYNC_MARK, type InvokeMessage, type WorkerMessage } from './worker-protocol';
+import { SYNC_MARK, type InvokeMessage, type OutputMarks, type WorkerMessage } from './worker-protocol';
 
 export interface WorkerOptions {
   id: string;
@@ -21,26 +21,34 @@ export interface WorkerLine {
 }
 
 type WorkerEvents = {
+  /** In log order: see `inLogOrder`. */
   line: [WorkerLine];
+  /** As soon as it arrives, possibly before the lines written before it. */
   message: [WorkerMessage];
   /** After the process exited and all of its output was read. */
   close: [{ code: number | null; signal: NodeJS.Signals | null }];
 };
 
+/** Log-order entries waiting for a mark: a barrier stands where a message was sent in the output. */
+type Pending = { barrier: OutputMarks } | { line: WorkerLine } | { run: () => void };
+
 // CloudWatch Logs caps an event at 256 KB; a longer line without a newline is cut there.
 const MAX_LINE_CHARS = 256 * 1024;
+/** A barrier that only the end of the output passes. */
+const AT_EXIT: OutputMarks = { stdout: Infinity, stderr: Infinity };
 
 /**
  * One function instance: a child process running local/worker.ts on one bundle. It turns the output
- * pipes into lines and orders worker messages after the lines written before them (see SYNC_MARK).
+ * pipes into lines, hands messages on as they arrive, and keeps a log order in which each message
+ * stands after the lines written before it (see OutputMarks), for the pool's START/END events.
  */
 export class FunctionWorker extends EventEmitter<WorkerEvents> {
   readonly id: string;
   /** Lambda's stream naming: `2024/05/01/[$LATEST]<32 hex>`; one per instance. */
   readonly logStream: string;
   private readonly child: ChildProcess;
-  private readonly synced = { stdout: 0, stderr: 0 };
-  private readonly pending: WorkerMessage[] = [];
+  private readonly synced: OutputMarks = { stdout: 0, stderr: 0 };
+  private readonly pending: Pending[] = [];
   private exited = false;
   private closed = false;
   private readonly pipesEnded: Promise<unknown>;
@@ -62,8 +70,8 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     });
     this.pipesEnded = Promise.all([this.readLines(this.child.stdout, 'stdout'), this.readLines(this.child.stderr, 'stderr')]);
     this.child.on('message', (message: WorkerMessage) => {
-      this.pending.push(message);
-      this.flush();
+      if (!this.closed && !this.passed(message.marks)) this.pending.push({ barrier: message.marks });
+      this.emit('message', message);
     });
     // Node's own 'close' never fires once the IPC channel was disconnected, so closing is tracked here:
     // after the exit and the end of both pipes (bounded, in case a grandchild holds them open).
@@ -89,6 +97,16 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     this.child.send(message);
   }
 
+  /**
+   * Runs `fn` in log order: after every line written before the last message received (or, with
+   * `atExit`, after all output of the process), and before the lines that follow.
+   */
+  inLogOrder(fn: () => void, options: { atExit?: boolean } = {}): void {
+    if (options.atExit && !this.closed) this.pending.push({ barrier: AT_EXIT });
+    if (this.pending.length) this.pending.push({ run: fn });
+    else fn();
+  }
+
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (!this.exited) this.child.kill(signal);
   }
@@ -106,8 +124,8 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   private closeOnce(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.closed) return;
     this.closed = true;
-    // All output has been read: anything still waiting for its marks can go now.
-    this.flush(true);
+    // All output has been read: whatever still waits for a mark can go now.
+    this.drain();
     this.emit('close', { code, signal });
   }
 
@@ -137,23 +155,36 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     });
   }
 
-  private onLine(raw: string, stream: 'stdout' | 'stderr'): void {
+  private onLine(raw: string, stream: keyof OutputMarks): void {
     const mark = raw.indexOf(SYNC_MARK);
     // A handler's unterminated write can share a line with the mark that follows it.
     const line = mark === -1 ? raw : raw.slice(0, mark);
-    if (line) this.emit('line', { line, stream, timestamp: Date.now() });
+    if (line) this.place({ line, stream, timestamp: Date.now() });
     if (mark !== -1) {
       this.synced[stream] = Number(raw.slice(mark + SYNC_MARK.length)) || this.synced[stream];
-      this.flush();
+      this.drain();
     }
   }
 
-  private flush(all = false): void {
+  /** A line goes before the first barrier whose mark on its stream is still to come, else last. */
+  private place(line: WorkerLine): void {
+    const before = this.pending.findIndex((p) => 'barrier' in p && this.synced[line.stream] < p.barrier[line.stream]);
+    if (before === 0 || !this.pending.length) this.emit('line', line);
+    else if (before === -1) this.pending.push({ line });
+    else this.pending.splice(before, 0, { line });
+  }
+
+  private passed(marks: OutputMarks): boolean {
+    return this.synced.stdout >= marks.stdout && this.synced.stderr >= marks.stderr;
+  }
+
+  private drain(): void {
     while (this.pending.length) {
-      const next = this.pending[0] as WorkerMessage;
-      if (!all && (this.synced.stdout < next.sync || this.synced.stderr < next.sync)) return;
+      const next = this.pending[0] as Pending;
+      if ('barrier' in next && !this.closed && !this.passed(next.barrier)) return;
       this.pending.shift();
-      this.emit('message', next);
+      if ('line' in next) this.emit('line', next.line);
+      else if ('run' in next) next.run();
     }
   }
 }

@@ -17,16 +17,22 @@ export interface FunctionErrorPayload {
 }
 
 /**
- * Every worker message carries a `sync` number, and the worker writes the line `SYNC_MARK + sync` to
- * stdout and stderr just before sending it. The pool handles a message only once both marks arrived,
- * so every log line an invocation wrote is emitted before its `end` event, although pipes and the IPC
- * channel are read independently.
+ * How far each output pipe must have been read before the log events of a message can be placed: the
+ * number of the last SYNC_MARK line the worker wrote to that stream (0: none yet). The worker writes a
+ * mark only to a stream written to since its previous mark, and only after sending the message, so a
+ * result never waits for a pipe; the pool answers at once and orders only the log events (an
+ * invocation's `end` comes after every line it wrote, and before the next invocation's lines).
  */
+export interface OutputMarks {
+  stdout: number;
+  stderr: number;
+}
+
 export type WorkerMessage =
-  | { type: 'ready'; sync: number; initDurationMs: number }
-  | { type: 'init-error'; sync: number; error: FunctionErrorPayload }
-  | { type: 'result'; sync: number; id: string; result: unknown; maxMemoryUsedMb: number }
-  | { type: 'error'; sync: number; id: string; error: FunctionErrorPayload; maxMemoryUsedMb: number };
+  | { type: 'ready'; marks: OutputMarks; initDurationMs: number }
+  | { type: 'init-error'; marks: OutputMarks; error: FunctionErrorPayload }
+  | { type: 'result'; marks: OutputMarks; id: string; result: unknown; maxMemoryUsedMb: number }
+  | { type: 'error'; marks: OutputMarks; id: string; error: FunctionErrorPayload; maxMemoryUsedMb: number };
 
 export const SYNC_MARK = '\u0000noops-sync:';
 

@@ -5,15 +5,19 @@
  */
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
-import { SYNC_MARK, toErrorPayload, type InvokeMessage, type WorkerMessage } from './worker-protocol';
+import { SYNC_MARK, toErrorPayload, type InvokeMessage, type OutputMarks, type WorkerMessage } from './worker-protocol';
 
 type Handler = (event: unknown, context: object, callback?: (err: unknown, result?: unknown) => void) => unknown;
-type Outgoing = WorkerMessage extends infer M ? (M extends WorkerMessage ? Omit<M, 'sync'> : never) : never;
+type Outgoing = WorkerMessage extends infer M ? (M extends WorkerMessage ? Omit<M, 'marks'> : never) : never;
+type OutputStream = keyof OutputMarks;
 
 const bundle = process.argv[2] ?? '';
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'function';
 let currentRequestId: string | undefined;
 let sync = 0;
+const marks: OutputMarks = { stdout: 0, stderr: 0 };
+const written = { stdout: false, stderr: false };
+const rawWrite = { stdout: watchWrites('stdout'), stderr: watchWrites('stderr') };
 
 patchConsole();
 const initStarted = performance.now();
@@ -82,17 +86,35 @@ function callHandler(message: InvokeMessage): Promise<unknown> {
   });
 }
 
-/** High-water resident set size of this process, like Lambda's "Max Memory Used". */
+/** High-water resident set size of this process, like Lambda's "Max Memory Used" (one getrusage call). */
 function maxMemoryUsedMb(): number {
-  const peakBytes = Math.max(process.resourceUsage().maxRSS * 1024, process.memoryUsage.rss());
-  return Math.ceil(peakBytes / (1024 * 1024));
+  return Math.ceil(process.resourceUsage().maxRSS / 1024);
 }
 
+/**
+ * Sends a message, then marks each stream written to since its last mark (see OutputMarks): the
+ * message leaves first, so a result never waits on a pipe write that wakes the pool.
+ */
 function send(message: Outgoing, sent?: () => void): void {
   sync += 1;
-  process.stdout.write(`${SYNC_MARK}${sync}\n`);
-  process.stderr.write(`${SYNC_MARK}${sync}\n`);
-  process.send?.({ ...message, sync }, undefined, {}, () => sent?.());
+  const marked = (['stdout', 'stderr'] as const).filter((name) => written[name]);
+  for (const name of marked) marks[name] = sync;
+  process.send?.({ ...message, marks: { ...marks } }, undefined, {}, () => sent?.());
+  for (const name of marked) {
+    written[name] = false;
+    rawWrite[name](`${SYNC_MARK}${sync}\n`);
+  }
+}
+
+/** Notes every write to a stream (console, Powertools' own Console, direct writes); returns the unwatched write. */
+function watchWrites(name: OutputStream): (text: string) => void {
+  const stream = process[name];
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  stream.write = ((...args: unknown[]) => {
+    written[name] = true;
+    return write(...args);
+  }) as typeof stream.write;
+  return (text) => void write(text);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FunctionPool, InvocationError, type InvocationEvent, type LogEvent } from '../../local/function-pool';
 import { SIGNING_KEY_SECRET_ID } from '../../local/index';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
@@ -81,6 +81,8 @@ describe('function pool behind the gateway', () => {
     stack.pool.on('invocation', onInvocation);
     // Act
     const { body } = await probeCall(stack, 'log=marker-42');
+    // The answer does not wait for the log pipes; the end event follows the lines.
+    await vi.waitFor(() => expect(seen.some((s) => s.kind === 'invocation' && s.e.phase === 'end' && s.e.awsRequestId === body.context.awsRequestId)).toBe(true));
     stack.pool.off('log', onLog);
     stack.pool.off('invocation', onInvocation);
     // Assess
@@ -95,6 +97,51 @@ describe('function pool behind the gateway', () => {
     expect(end.error).toBeUndefined();
   });
 
+  it('keeps stdout and stderr lines of back-to-back invocations inside their own START and END', async () => {
+    // Prepare: one instance, so each invocation starts while the previous one's marks may still be in the pipes.
+    const pool = new FunctionPool({ functions: [{ name: 'p', bundle: probe, timeoutMs: 5000, memoryMb: 128, env: { PATH: process.env.PATH ?? '' } }], maxWorkersPerFunction: 1 });
+    const order: string[] = [];
+    pool.on('log', (e) => order.push(`${e.awsRequestId ?? '-'} ${e.line.split('\t').at(-1)}`));
+    pool.on('invocation', (e) => order.push(`${e.awsRequestId} ${e.phase.toUpperCase()}`));
+    const events = Array.from({ length: 40 }, (_, i) => ({ queryStringParameters: i % 3 === 0 ? { err: `e${i}` } : i % 3 === 1 ? { log: `o${i}`, err: `e${i}` } : { write: `w${i}` } }));
+    try {
+      // Act
+      const ids = await Promise.all(events.map((event) => pool.invoke('p', event).then((r) => (JSON.parse((r as { body: string }).body) as { context: { awsRequestId: string } }).context.awsRequestId)));
+      await pool.stop();
+      // Assess
+      const expected = ids.flatMap((id, i) => [`${id} START`, ...(i % 3 === 0 ? [`${id} e${i}`] : i % 3 === 1 ? [`${id} o${i}`, `${id} e${i}`] : [`${id} w${i}`]), `${id} END`]);
+      const lines = order.filter((l) => !l.endsWith('probe initialised'));
+      // stdout and stderr of one invocation are separate pipes: only their order relative to each other is free.
+      const sortWithin = (list: string[]) => list.join('\n').split(/(?<=END)\n/).map((group) => group.split('\n').sort().join('\n'));
+      expect(sortWithin(lines)).toEqual(sortWithin(expected));
+      expect(lines.filter((l) => l.endsWith('START')).map((l) => l.split(' ')[0])).toEqual(ids);
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  it('puts the lines of a timed-out invocation before its END', async () => {
+    // Prepare
+    const pool = new FunctionPool({ functions: [{ name: 'p', bundle: probe, timeoutMs: 300, memoryMb: 128, env: { PATH: process.env.PATH ?? '' } }] });
+    const order: string[] = [];
+    pool.on('log', (e) => order.push(`${e.awsRequestId ?? '-'} ${e.line.split('\t').at(-1)}`));
+    pool.on('invocation', (e) => order.push(`${e.awsRequestId} ${e.phase.toUpperCase()}`));
+    try {
+      // Act
+      const outcome = await pool.invoke('p', { queryStringParameters: { log: 'before-hang', err: 'still-before', sleep: '5000' } }).catch((err: InvocationError) => err.code);
+      await vi.waitFor(() => expect(order.some((l) => l.endsWith('END'))).toBe(true));
+      // Assess
+      expect(outcome).toBe('FunctionTimeout');
+      const lines = order.filter((l) => !l.endsWith('probe initialised'));
+      const id = lines[0]?.split(' ')[0];
+      expect(lines.slice(0, 1)).toEqual([`${id} START`]);
+      expect(lines.slice(1, 3).sort()).toEqual([`${id} before-hang`, `${id} still-before`]);
+      expect(lines.slice(3)).toEqual([`${id} END`]);
+    } finally {
+      await pool.stop();
+    }
+  });
+
   it('reports the init duration on an instance\'s first invocation only', async () => {
     const pool = new FunctionPool({ functions: [{ name: 'p', bundle: probe, timeoutMs: 5000, memoryMb: 128, env: { PATH: process.env.PATH ?? '' } }] });
     const ends: InvocationEvent[] = [];
@@ -107,6 +154,22 @@ describe('function pool behind the gateway', () => {
     }
     expect(ends[0]?.initDurationMs).toBeGreaterThan(0);
     expect(ends[1]?.initDurationMs).toBeUndefined();
+  });
+
+  it('prewarms instances up to the limit, so the next invocations start no new ones', async () => {
+    // Prepare
+    const pool = new FunctionPool({ functions: [{ name: 'p', bundle: probe, timeoutMs: 5000, memoryMb: 128, env: { PATH: process.env.PATH ?? '' } }], maxWorkersPerFunction: 2 });
+    try {
+      // Act
+      await pool.prewarm('p', 5);
+      const pids = pool.instances('p').map((i) => i.pid);
+      await Promise.all([pool.invoke('p', {}), pool.invoke('p', {})]);
+      // Assess
+      expect(pids).toHaveLength(2);
+      expect(pool.instances('p').map((i) => i.pid).sort()).toEqual([...pids].sort());
+    } finally {
+      await pool.stop();
+    }
   });
 
   it('throttles beyond the bounded queue', async () => {
