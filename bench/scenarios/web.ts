@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import type { WebBuildReport } from '../../web/build';
 import { progress } from '../lib/log';
 import { createTodos, signIn, startBenchStack } from '../lib/stack';
@@ -39,10 +40,7 @@ export async function web({ options, build }: { options: BenchOptions; build: We
       await context.addCookies([{ name: 'session', value: session.token, url: stack.url }]);
       const page = await context.newPage();
       await page.goto(stack.url, { waitUntil: 'commit' });
-      const mark = await page
-        .waitForFunction((name) => performance.getEntriesByName(name)[0]?.startTime, MARK, { timeout: 10_000 })
-        .then((h) => h.jsonValue() as Promise<number>)
-        .catch(() => Number.NaN);
+      const mark = await markTime(page, MARK, 10_000).catch(() => Number.NaN);
       const load = await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.domContentLoadedEventEnd ?? Number.NaN);
       await context.close();
       if (r < 0) continue;
@@ -65,4 +63,27 @@ export async function web({ options, build }: { options: BenchOptions; build: We
     await stack.stop();
   }
   return result;
+}
+
+/**
+ * The mark's time once the page sets it, NaN after `timeoutMs`. A PerformanceObserver costs the page
+ * nothing while it loads; `waitForFunction` would inject Playwright's helper script and poll on every
+ * frame, on the very main thread being measured.
+ */
+function markTime(page: Page, name: string, timeoutMs: number): Promise<number> {
+  return page.evaluate(
+    ([name, timeoutMs]) =>
+      new Promise<number>((resolve) => {
+        const observer = new PerformanceObserver((list) => {
+          const mark = list.getEntriesByName(name)[0];
+          if (!mark) return;
+          observer.disconnect();
+          resolve(mark.startTime);
+        });
+        // `buffered` also delivers a mark set before the observer started.
+        observer.observe({ type: 'mark', buffered: true });
+        setTimeout(() => resolve(Number.NaN), timeoutMs);
+      }),
+    [name, timeoutMs] as const,
+  );
 }

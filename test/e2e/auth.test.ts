@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CURRENT_USER_URL, FIRST_PAGE_URL, STARTUP_URLS } from '../../web/src/api';
 import { addTodos, apiFetch, E2E_TIMEOUT_MS, eventually, hasChromium, openPage, PASSWORD, registerInUi, row, signInInUi, startE2e, titles, uniqueName, type E2eEnv } from './harness';
 
 describe.skipIf(!hasChromium)('browser: accounts', { timeout: E2E_TIMEOUT_MS }, () => {
@@ -106,5 +107,58 @@ describe.skipIf(!hasChromium)('browser: accounts', { timeout: E2E_TIMEOUT_MS }, 
     expect(await titles(alice.page)).toEqual(['alice secret']);
     await alice.context.close();
     await bob.context.close();
+  });
+
+  it('starts a returning visitor with one request per startup URL, reusing the preloads, and a quiet console', async () => {
+    // Prepare
+    const first = await openPage(env);
+    await registerInUi(first.page, uniqueName('back'));
+    await addTodos(first.page, 'still here');
+    const cookies = await first.context.cookies();
+    await first.context.close();
+    const context = await env.browser.newContext({ baseURL: env.url });
+    await context.addCookies(cookies);
+    const page = await context.newPage();
+    const requests: string[] = [];
+    const messages: string[] = [];
+    page.on('request', (req) => requests.push(new URL(req.url()).pathname + new URL(req.url()).search));
+    page.on('console', (msg) => messages.push(`${msg.type()}: ${msg.text()}`));
+
+    // Act
+    await page.goto('/');
+    await page.locator('.todo-list li').first().waitFor();
+    await page.locator('.user-name').waitFor();
+    // Chromium warns about an unused preload a few seconds after the load event.
+    await page.waitForTimeout(3_500);
+
+    // Assess
+    expect(await titles(page)).toEqual(['still here']);
+    // Preloaded requests are reused by the app's fetch, not sent twice; the user name follows the list.
+    expect(requests.filter((r) => !r.startsWith('/assets/'))).toEqual(['/', FIRST_PAGE_URL, CURRENT_USER_URL]);
+    expect(messages).toEqual([]);
+    expect(await page.evaluate(() => performance.getEntriesByName('todos-rendered').length)).toBe(1);
+    await context.close();
+  });
+
+  it('shows a signed-out visitor the sign-in screen after one request, with only its 401 in the console', async () => {
+    // Prepare
+    const context = await env.browser.newContext({ baseURL: env.url });
+    const page = await context.newPage();
+    const requests: string[] = [];
+    const messages: string[] = [];
+    page.on('request', (req) => requests.push(new URL(req.url()).pathname + new URL(req.url()).search));
+    page.on('console', (msg) => messages.push(`${msg.type()}: ${msg.text()}`));
+
+    // Act
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.waitForTimeout(3_500);
+
+    // Assess
+    expect(await page.locator('.form-error').count()).toBe(0);
+    // The browser logs every 4xx answer; nothing else (CSP, unused or mismatched preloads) may appear.
+    expect(messages.filter((m) => !/status of 401/.test(m))).toEqual([]);
+    expect(requests.filter((r) => r.startsWith('/api/'))).toEqual([...STARTUP_URLS]);
+    await context.close();
   });
 });

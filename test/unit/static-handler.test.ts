@@ -163,6 +163,7 @@ describe('static web app', () => {
     const csp = SECURITY_HEADERS['content-security-policy']!;
     expect(csp).toContain("frame-ancestors 'none'");
     expect(/script-src[^;]*'unsafe-inline'/.test(csp)).toBe(false);
+    expect(/style-src[^;]*'unsafe-inline'/.test(csp)).toBe(false);
     expect(SECURITY_HEADERS['x-frame-options']).toBe('DENY');
     expect(SECURITY_HEADERS['strict-transport-security']).toMatch(/^max-age=\d+/);
   });

@@ -68,12 +68,23 @@ export class ApiError extends Error {
 export const FIRST_PAGE_SIZE = 50;
 /** Later pages load in the background, so fewer, larger requests finish sooner. */
 export const NEXT_PAGE_SIZE = 250;
+export const FIRST_PAGE_URL = `/api/todos?limit=${FIRST_PAGE_SIZE}`;
+export const CURRENT_USER_URL = '/api/currentUser';
+/**
+ * What a visit asks for first: the first page of todos, which also proves the session. index.html
+ * preloads it (`<link rel="preload" as="fetch" crossorigin>`) so it is in flight while the script
+ * loads; Chromium hands a preload to a `fetch()` only when URL, mode (`cors`) and credentials
+ * (`same-origin`, which `crossorigin` means) match what `request` sends.
+ */
+export const STARTUP_URLS = [FIRST_PAGE_URL] as const;
 
 async function request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(url, {
       method,
+      // Must stay as the preloads in index.html ask (see STARTUP_URLS), or the first requests go twice.
+      mode: 'cors',
       credentials: 'same-origin',
       headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -145,10 +156,10 @@ export const api = {
   },
 
   async currentUser(): Promise<CurrentUser> {
-    return json<CurrentUser>(await request('GET', '/api/currentUser'));
+    return json<CurrentUser>(await request('GET', CURRENT_USER_URL));
   },
 
-  async listTodos(url = `/api/todos?limit=${FIRST_PAGE_SIZE}`): Promise<TodoPage> {
+  async listTodos(url: string = FIRST_PAGE_URL): Promise<TodoPage> {
     const res = await request('GET', url);
     const next = nextLink(res.headers.get('link'));
     return { todos: await json<Todo[]>(res), next: next && withLimit(next, NEXT_PAGE_SIZE) };

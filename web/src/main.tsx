@@ -6,7 +6,8 @@ import { createStore } from './state/store';
 const store = createStore(api);
 const root = document.getElementById('app');
 if (root) {
+  // Started before the first render, so the (usually preloaded) first page is being read meanwhile.
+  void store.start();
   root.textContent = '';
   render(<App store={store} />, root);
-  void store.start();
 }

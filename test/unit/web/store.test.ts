@@ -120,7 +120,7 @@ describe('store: session', () => {
     expect(api.calls.filter((c) => c.startsWith('list'))).toHaveLength(3);
   });
 
-  it('asks for the first page beside the session check instead of after it', async () => {
+  it('lets the first page decide the session and asks for the user name only after it', async () => {
     // Prepare
     const api = new MemoryApi();
     api.seed('a');
@@ -131,10 +131,87 @@ describe('store: session', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
 
     // Assess
-    expect(api.calls).toEqual(['list ', 'currentUser']);
+    expect(api.calls).toEqual(['list ']);
     await api.release();
     await started;
     expect(api.calls).toEqual(['list ', 'currentUser']);
+  });
+
+  it('asks /api/currentUser whether the session is valid when the first page fails otherwise', async () => {
+    // Prepare
+    const api = new MemoryApi();
+    api.failNext = new ApiError(503, 'ServiceUnavailable', 'Try again later.');
+
+    // Act
+    const store = createStore(api);
+    await store.start();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+
+    // Assess
+    expect(api.calls).toEqual(['list ', 'currentUser']);
+    expect(store.getState()).toMatchObject({ session: 'signed-in', list: 'error', user: { name: 'ada' } });
+    expect(store.getState().notice?.text).toMatch(/Could not load your todos: Try again later/);
+  });
+
+  it('shows the first page without waiting for the user name, which follows', async () => {
+    // Prepare
+    const api = new MemoryApi();
+    api.seed('a');
+    let answerUser = () => {};
+    const userAsked = new Promise<void>((resolve) => (answerUser = resolve));
+    const currentUser = api.currentUser.bind(api);
+    api.currentUser = async () => {
+      await userAsked;
+      return currentUser();
+    };
+
+    // Act
+    const store = createStore(api);
+    await store.start();
+
+    // Assess
+    expect(store.getState()).toMatchObject({ session: 'signed-in', list: 'loaded', user: null });
+    expect(titles(store)).toEqual(['a']);
+    answerUser();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(store.getState().user).toEqual({ name: 'ada', userid: 'u1' });
+  });
+
+  it('keeps the list when only the user name cannot be loaded', async () => {
+    // Prepare
+    const api = new MemoryApi();
+    api.seed('a');
+    api.currentUser = async () => {
+      throw new ApiError(500, 'InternalError', 'Internal Server Error');
+    };
+
+    // Act
+    const store = createStore(api);
+    await store.start();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+
+    // Assess
+    expect(store.getState()).toMatchObject({ session: 'signed-in', list: 'loaded', user: null });
+    expect(store.getState().notice?.text).toMatch(/account details: Internal Server Error/);
+  });
+
+  it('reports a failed session check that was not a 401 on the sign-in screen', async () => {
+    // Prepare
+    const api = new MemoryApi();
+    const offline = new ApiError(0, 'NetworkError', 'Cannot reach the server.');
+    api.currentUser = async () => {
+      throw offline;
+    };
+    api.listTodos = async () => {
+      throw offline;
+    };
+
+    // Act
+    const store = createStore(api);
+    await store.start();
+
+    // Assess
+    expect(store.getState()).toMatchObject({ session: 'signed-out', signInError: 'Could not check your session: Cannot reach the server.' });
   });
 
   it('shows the sign-in screen without an error when there is no session', async () => {

@@ -33,7 +33,11 @@ export function App({ store }: { store: Store }) {
           </a>
         </nav>
         <p class="whoami">
-          Signed in as <strong class="user-name">{state.user?.name}</strong>
+          {state.user && (
+            <>
+              Signed in as <strong class="user-name">{state.user.name}</strong>
+            </>
+          )}
         </p>
         <button type="button" class="sign-out" onClick={() => void store.signOut()}>
           Sign out

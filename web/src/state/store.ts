@@ -140,11 +140,38 @@ export function createStore(api: Api) {
     }
   }
 
-  async function enterSession(firstPage?: Promise<TodoPage>) {
-    const user = await api.currentUser();
-    generation++;
-    set({ session: 'signed-in', user, signInError: null, signInBusy: false, notice: null });
-    await loadTodos(firstPage);
+  /**
+   * The first page of todos proves the session as well as `/api/currentUser` does, so it decides alone
+   * (on a first visit index.html has preloaded it) and the list shows as soon as it arrives; the user's
+   * name is asked for afterwards, off the first render's path. Only a page refused for another reason
+   * than 401 (offline, 5xx) leaves the decision to `/api/currentUser`.
+   */
+  async function enterSession() {
+    const firstPage = api.listTodos();
+    // A refused page is handled here or by loadTodos; never an unhandled rejection.
+    firstPage.catch(() => undefined);
+    let user: Promise<CurrentUser> | undefined;
+    try {
+      await firstPage;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) throw err;
+      user = api.currentUser();
+      await user;
+    }
+    const gen = ++generation;
+    set({ session: 'signed-in', user: null, signInError: null, signInBusy: false, notice: null });
+    const listed = loadTodos(firstPage);
+    void (user ?? api.currentUser()).then(
+      (who) => {
+        if (gen === generation) set({ user: who });
+      },
+      (err) => {
+        if (gen !== generation) return;
+        if (err instanceof ApiError && err.status === 401) sessionExpired();
+        else notify(`Could not load your account details: ${describe(err)}`);
+      },
+    );
+    await listed;
   }
 
   async function withSignIn(work: () => Promise<void>) {
@@ -202,13 +229,10 @@ export function createStore(api: Api) {
       return () => void listeners.delete(listener);
     },
 
-    /** Finds out whether the session cookie is still valid, fetching the first page at the same time. */
+    /** Finds out whether the session cookie is still valid by asking for the first page of todos. */
     async start() {
-      const firstPage = api.listTodos();
-      // Without a session it fails with 401 and is simply not used; never an unhandled rejection.
-      firstPage.catch(() => undefined);
       try {
-        await enterSession(firstPage);
+        await enterSession();
       } catch (err) {
         const expected = err instanceof ApiError && err.status === 401;
         set({ session: 'signed-out', signInError: expected ? null : `Could not check your session: ${describe(err)}` });
