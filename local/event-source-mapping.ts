@@ -14,14 +14,20 @@ import { firstFailedIndex, kinesisEvent, onFailureRecord, type EventSource, type
 import { kinesisClient } from './kinesis';
 
 export interface EsmSettings {
+  /** Records per invocation at most: 1–10,000, as on AWS for Kinesis (one GetRecords returns at most 10,000). */
   batchSize: number;
+  /** How long to gather records before invoking (0–300 s); 0 invokes as soon as a poll returns records. */
   maximumBatchingWindowSeconds: number;
   bisectBatchOnFunctionError: boolean;
-  /** -1 = retry until the record expires. */
+  /** -1 = retry until the record expires; else 0–10,000. */
   maximumRetryAttempts: number;
-  /** -1 = no age limit. */
+  /** -1 = no age limit; else 60–604,800 s. */
   maximumRecordAgeSeconds: number;
   startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /**
+   * Local only: the longest wait between polls of an idle shard. After a poll that returned records the
+   * shard is polled again at once; after empty polls the wait grows from a few ms up to this.
+   */
   pollingIntervalMs: number;
 }
 
@@ -57,6 +63,8 @@ export interface ShardStatus {
 export interface EsmStatus {
   streamName: string;
   running: boolean;
+  /** The settings in effect (defaults merged with the options). */
+  settings: EsmSettings;
   shards: ShardStatus[];
   invocations: number;
   functionErrors: number;
@@ -76,19 +84,25 @@ export interface EventSourceMapping {
   waitIdle(timeoutMs?: number): Promise<boolean>;
   /** On-failure records kept in memory (the newest 1000). */
   failures(): OnFailureRecord[];
+  /**
+   * Local hint that records were just put on a shard: an idle poller polls at once instead of finishing
+   * its wait. Only shortens the wait; polling alone still finds every record.
+   */
+  wake(shardId: string): void;
   stop(): Promise<void>;
 }
 
 const GET_RECORDS_TIMEOUT_MS = 3_000;
 const MAX_BACKOFF_MS = 1_000;
+/** First wait after an empty poll; it doubles with each further empty poll, up to pollingIntervalMs. */
+const FIRST_IDLE_WAIT_MS = 5;
+/** Lambda's synchronous invocation payload limit: a batch ends before its event would exceed it. */
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Rough size of one event record without its data (ARNs, ids, sequence number). */
+const RECORD_ENVELOPE_BYTES = 600;
 
-/**
- * Lambda's event source mapping for Kinesis, per shard and in order: poll, batch (size and window),
- * invoke, and on error retry from the lowest failed sequence number (ReportBatchItemFailures), bisect,
- * give up after the retry or age limit by sending the batch's description to the on-failure destination,
- * and checkpoint after each finished batch.
- */
-export async function startEventSourceMapping(options: EventSourceMappingOptions): Promise<EventSourceMapping> {
+/** Defaults (topology's CHANGE_CONSUMER) merged with `overrides`, checked against the limits AWS enforces. */
+export function esmSettings(overrides: Partial<EsmSettings> = {}): EsmSettings {
   const settings: EsmSettings = {
     batchSize: CHANGE_CONSUMER.batchSize,
     maximumBatchingWindowSeconds: CHANGE_CONSUMER.maximumBatchingWindowSeconds,
@@ -97,8 +111,30 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
     maximumRecordAgeSeconds: CHANGE_CONSUMER.maximumRecordAgeSeconds,
     startingPosition: CHANGE_CONSUMER.startingPosition,
     pollingIntervalMs: CHANGE_CONSUMER.pollingIntervalMs,
-    ...options.settings,
+    ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
+  const check = (ok: boolean, what: string) => {
+    if (!ok) throw new Error(`Invalid event source mapping setting: ${what}`);
+  };
+  const int = (n: number) => Number.isInteger(n);
+  check(int(settings.batchSize) && settings.batchSize >= 1 && settings.batchSize <= 10_000, `batchSize ${settings.batchSize} (1–10000)`);
+  check(Number.isFinite(settings.maximumBatchingWindowSeconds) && settings.maximumBatchingWindowSeconds >= 0 && settings.maximumBatchingWindowSeconds <= 300, `maximumBatchingWindowSeconds ${settings.maximumBatchingWindowSeconds} (0–300)`);
+  check(int(settings.maximumRetryAttempts) && settings.maximumRetryAttempts >= -1 && settings.maximumRetryAttempts <= 10_000, `maximumRetryAttempts ${settings.maximumRetryAttempts} (-1–10000)`);
+  // AWS accepts -1 or 60–604800; shorter ages are allowed locally so tests need not wait a minute.
+  check(int(settings.maximumRecordAgeSeconds) && settings.maximumRecordAgeSeconds >= -1 && settings.maximumRecordAgeSeconds <= 604_800, `maximumRecordAgeSeconds ${settings.maximumRecordAgeSeconds} (-1–604800)`);
+  check(settings.startingPosition === 'TRIM_HORIZON' || settings.startingPosition === 'LATEST', `startingPosition ${settings.startingPosition}`);
+  check(Number.isFinite(settings.pollingIntervalMs) && settings.pollingIntervalMs >= 1 && settings.pollingIntervalMs <= 60_000, `pollingIntervalMs ${settings.pollingIntervalMs} (1–60000)`);
+  return settings;
+}
+
+/**
+ * Lambda's event source mapping for Kinesis, per shard and in order: poll, batch (size and window),
+ * invoke, and on error retry from the lowest failed sequence number (ReportBatchItemFailures), bisect,
+ * give up after the retry or age limit by sending the batch's description to the on-failure destination,
+ * and checkpoint after each finished batch.
+ */
+export async function startEventSourceMapping(options: EventSourceMappingOptions): Promise<EventSourceMapping> {
+  const settings = esmSettings(options.settings);
   const source: EventSource = {
     region: process.env.AWS_REGION ?? 'us-east-1',
     accountId: '000000000000',
@@ -107,12 +143,14 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
   };
   const client = kinesisClient(options.kinesisEndpoint);
   const store = await EsmStore.open(options.dataDir, options.streamName);
-  const stats: Omit<EsmStatus, 'streamName' | 'running' | 'shards'> = {
+  const stats: Omit<EsmStatus, 'streamName' | 'running' | 'settings' | 'shards'> = {
     invocations: 0, functionErrors: 0, partialFailures: 0, retries: 0, bisections: 0, recordsDelivered: 0,
     onFailureBatches: 0, onFailureRecords: 0, injected: { duplicates: 0, reorders: 0, failures: 0 },
   };
   const pollers = new Map<string, ShardPoller>();
-  const context: PollerContext = { client, store, settings, source, stats, faults: options.faults ?? {}, invoke: options.invoke, stopped: false };
+  // Aborted by stop(): wakes every sleeping loop and cancels GetRecords calls in flight.
+  const stopping = new AbortController();
+  const context: PollerContext = { client, store, settings, source, stats, faults: options.faults ?? {}, invoke: options.invoke, stopped: false, signal: stopping.signal };
 
   const refreshShards = async () => {
     const shards = await listShards(client, options.streamName);
@@ -139,11 +177,13 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
     status: () => ({
       streamName: options.streamName,
       running: !context.stopped,
+      settings: { ...settings },
       shards: [...pollers.values()].map((p) => p.status()),
       ...stats,
       injected: { ...stats.injected },
     }),
     failures: () => [...store.failures],
+    wake: (shardId) => pollers.get(shardId)?.wake(),
     waitIdle: async (timeoutMs = 30_000) => {
       const marks = new Map([...pollers.values()].map((p) => [p, p.emptyPolls]));
       const deadline = Date.now() + timeoutMs;
@@ -155,6 +195,7 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
     },
     stop: async () => {
       context.stopped = true;
+      stopping.abort();
       clearInterval(refreshTimer);
       await Promise.all([...pollers.values()].map((p) => p.done));
       client.destroy();
@@ -167,10 +208,11 @@ interface PollerContext {
   store: EsmStore;
   settings: EsmSettings;
   source: EventSource;
-  stats: Omit<EsmStatus, 'streamName' | 'running' | 'shards'>;
+  stats: Omit<EsmStatus, 'streamName' | 'running' | 'settings' | 'shards'>;
   faults: EsmFaults;
   invoke: (event: KinesisStreamEvent) => Promise<unknown>;
   stopped: boolean;
+  signal: AbortSignal;
 }
 
 type Outcome = { kind: 'ok' } | { kind: 'partial'; from: number } | { kind: 'error'; message: string };
@@ -183,6 +225,10 @@ class ShardPoller {
   private millisBehindLatest: number | undefined;
   private lastPollAt: number | undefined;
   private delivering = false;
+  /** Ends the current idle wait early (set while the poller waits for records). */
+  private wakeUp: (() => void) | undefined;
+  /** A wake-up that came while the poller was busy: the next idle wait is skipped. */
+  private woken = false;
   emptyPolls = 0;
   ended = false;
   done: Promise<void> = Promise.resolve();
@@ -213,39 +259,98 @@ class ShardPoller {
   private async run(): Promise<void> {
     const { settings } = this.ctx;
     this.lastFetched = this.ctx.store.checkpoint(this.shardId);
+    const windowMs = settings.maximumBatchingWindowSeconds * 1000;
     let open = true;
-    let windowStart = Date.now();
+    let emptyInARow = 0;
+    // When the first record of the batch being gathered was fetched (the batching window runs from it).
+    let gatheringSince: number | undefined;
     while (!this.ctx.stopped) {
-      if (open && this.buffer.length < settings.batchSize) open = await this.fetch();
-      const full = this.buffer.length >= settings.batchSize;
-      const windowOpen = Date.now() - windowStart < settings.maximumBatchingWindowSeconds * 1000;
-      if (this.buffer.length === 0 || (!full && windowOpen && open)) {
-        if (!open && this.buffer.length === 0) {
+      let fetched = 0;
+      if (open && this.buffer.length < settings.batchSize) {
+        const before = this.buffer.length;
+        open = await this.fetch();
+        fetched = this.buffer.length - before;
+        // Records found: a wake-up hint that came meanwhile has served its purpose.
+        if (fetched > 0) this.woken = false;
+      }
+      if (this.buffer.length === 0) {
+        if (!open) {
           this.ended = true;
           return;
         }
-        if (this.buffer.length === 0) windowStart = Date.now();
-        await sleep(settings.pollingIntervalMs);
+        // Idle: the wait grows after each empty poll, up to pollingIntervalMs (AWS: about once a second).
+        // A wake-up hint restarts the short waits (a record may need a moment to become readable).
+        if (await this.waitForRecords(idleWait(++emptyInARow, settings.pollingIntervalMs))) emptyInARow = 0;
         continue;
       }
-      const batch = this.buffer.slice(0, settings.batchSize);
+      gatheringSince ??= Date.now();
+      const size = this.nextBatchSize();
+      const full = size >= settings.batchSize || size < this.buffer.length;
+      const waited = Date.now() - gatheringSince;
+      if (!full && open && waited < windowMs) {
+        // Gathering within the window: poll again at once while records keep coming, else wait a little.
+        emptyInARow = fetched > 0 ? 0 : emptyInARow + 1;
+        if (fetched === 0) await this.pause(Math.min(idleWait(emptyInARow, settings.pollingIntervalMs), windowMs - waited));
+        continue;
+      }
+      // A poll that returned records is followed by the next poll at once, as Lambda keeps reading a busy shard.
+      emptyInARow = 0;
+      const batch = this.buffer.slice(0, size);
       this.delivering = true;
       const finished = await this.deliver(batch, 0).finally(() => (this.delivering = false));
       if (!finished) return;
       this.buffer = this.buffer.slice(batch.length);
-      windowStart = Date.now();
+      gatheringSince = this.buffer.length > 0 ? Date.now() : undefined;
     }
   }
 
-  /** One GetRecords call; false once the shard is closed and read to its end. */
+  /** Records for the next invocation: at most batchSize, and an event within Lambda's 6 MB payload limit. */
+  private nextBatchSize(): number {
+    let bytes = 0;
+    let n = 0;
+    for (const record of this.buffer) {
+      if (n >= this.ctx.settings.batchSize) break;
+      const size = Math.ceil((record.Data?.length ?? 0) / 3) * 4 + RECORD_ENVELOPE_BYTES;
+      if (n > 0 && bytes + size > MAX_PAYLOAD_BYTES) break;
+      bytes += size;
+      n++;
+    }
+    return n;
+  }
+
+  /** Sleeps, but wakes at once when the mapping stops. */
+  private pause(ms: number): Promise<void> {
+    return sleep(ms, this.ctx.signal);
+  }
+
+  /** The wait between empty polls: ends early on stop() or on a wake-up hint; true if woken by a hint. */
+  private async waitForRecords(ms: number): Promise<boolean> {
+    if (this.woken) {
+      this.woken = false;
+      return true;
+    }
+    let hinted = false;
+    try {
+      await sleep(ms, this.ctx.signal, (wake) => (this.wakeUp = () => ((hinted = true), wake())));
+      return hinted;
+    } finally {
+      this.wakeUp = undefined;
+      this.woken = false;
+    }
+  }
+
+  wake(): void {
+    if (this.wakeUp) this.wakeUp();
+    else this.woken = true;
+  }
+
+  /** One GetRecords call (for at most the room left in the batch); false once the shard is closed and read to its end. */
   private async fetch(): Promise<boolean> {
     const { client, settings } = this.ctx;
     try {
       this.iterator ??= await this.newIterator();
-      const out = await client.send(
-        new GetRecordsCommand({ ShardIterator: this.iterator, Limit: Math.min(10_000, settings.batchSize) }),
-        { abortSignal: AbortSignal.timeout(GET_RECORDS_TIMEOUT_MS) },
-      );
+      const request = new GetRecordsCommand({ ShardIterator: this.iterator, Limit: Math.min(10_000, settings.batchSize - this.buffer.length) });
+      const out = await this.bounded((abortSignal) => client.send(request, { abortSignal }));
       this.lastPollAt = Date.now();
       this.millisBehindLatest = out.MillisBehindLatest;
       const records = out.Records ?? [];
@@ -258,8 +363,22 @@ class ShardPoller {
       // Expired iterators and timed-out calls: start again right after the last record fetched.
       if (err instanceof ExpiredIteratorException || (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') this.iterator = undefined;
       else this.ctx.stats.lastError = `${this.shardId}: ${(err as Error).message}`;
-      await sleep(settings.pollingIntervalMs);
+      await this.pause(settings.pollingIntervalMs);
       return true;
+    }
+  }
+
+  /** Every Kinesis call is bounded (kinesalite can hang) and cancelled by stop(); the timer and listener go with the call. */
+  private async bounded<T>(call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    const timer = setTimeout(abort, GET_RECORDS_TIMEOUT_MS);
+    this.ctx.signal.addEventListener('abort', abort, { once: true });
+    try {
+      return await call(controller.signal);
+    } finally {
+      clearTimeout(timer);
+      this.ctx.signal.removeEventListener('abort', abort);
     }
   }
 
@@ -267,10 +386,8 @@ class ShardPoller {
     const position = this.lastFetched
       ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, StartingSequenceNumber: this.lastFetched }
       : { ShardIteratorType: this.initial };
-    const out = await this.ctx.client.send(
-      new GetShardIteratorCommand({ StreamName: this.ctx.source.streamName, ShardId: this.shardId, ...position }),
-      { abortSignal: AbortSignal.timeout(GET_RECORDS_TIMEOUT_MS) },
-    );
+    const request = new GetShardIteratorCommand({ StreamName: this.ctx.source.streamName, ShardId: this.shardId, ...position });
+    const out = await this.bounded((abortSignal) => this.ctx.client.send(request, { abortSignal }));
     if (!out.ShardIterator) throw new Error('GetShardIterator returned no iterator');
     return out.ShardIterator;
   }
@@ -314,7 +431,7 @@ class ShardPoller {
         return true;
       }
       stats.retries++;
-      await sleep(Math.min(MAX_BACKOFF_MS, 20 * 2 ** retries));
+      await this.pause(Math.min(MAX_BACKOFF_MS, 20 * 2 ** retries));
     }
     return true;
   }
@@ -397,4 +514,22 @@ function shuffle<T>(items: readonly T[]): T[] {
   return out;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** The wait after the n-th empty poll in a row: 5, 10, 20 … ms, at most `max`. */
+function idleWait(n: number, max: number): number {
+  return Math.min(max, FIRST_IDLE_WAIT_MS * 2 ** Math.min(n - 1, 20));
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts or the function handed to `early` is called. */
+function sleep(ms: number, signal?: AbortSignal, early?: (wake: () => void) => void): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    early?.(done);
+  });
+}

@@ -3,7 +3,7 @@ import { functions, physicalName, replicas, tables } from '../topology/index';
 import { functionDir, ROOT } from '../scripts/bundle';
 import { parseAllowedOrigins } from './cors';
 import { createTables, startDynamo, tableDefinitions } from './dynamodb';
-import { startEventSourceMapping, type EsmFaults, type EventSourceMapping } from './event-source-mapping';
+import { esmSettings, startEventSourceMapping, type EsmFaults, type EsmSettings, type EventSourceMapping } from './event-source-mapping';
 import { FunctionPool, type PoolFunction } from './function-pool';
 import { startGateway } from './gateway';
 import { loadSessionKeys } from './keys';
@@ -31,6 +31,11 @@ export interface StackOptions {
   corsAllowedOrigins?: string[];
   /** Test fixtures: run another bundle, or other settings, in place of a topology function. */
   functions?: Record<string, FunctionOverride>;
+  /**
+   * The change stream's event source mapping (batch size, batching window, retries, idle polling …),
+   * overriding topology's CHANGE_CONSUMER setting by setting. Checked against AWS's limits at start.
+   */
+  changeConsumer?: Partial<EsmSettings>;
   /** Test-only: duplicate/reorder deliveries and fail invocations in the change stream's event source mapping. */
   replicationFaults?: EsmFaults;
   /** Test-only: answer this share of the functions' DynamoDB calls with a throttling error, as AWS does under load. */
@@ -73,7 +78,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dataDir = options.memory ? undefined : path.resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const tableName = (logical: string) => physicalName('', logical);
   const corsAllowedOrigins = options.corsAllowedOrigins ?? parseAllowedOrigins(options.env?.CORS_ALLOWED_ORIGINS ?? process.env.CORS_ALLOWED_ORIGINS);
+  // Checked before anything starts, so a bad setting fails fast.
+  const changeConsumer = esmSettings(options.changeConsumer);
   const stops: Array<() => Promise<void>> = [];
+  let replication: EventSourceMapping | undefined;
   const stop = async () => {
     for (const step of stops.splice(0).reverse()) await step().catch((err: Error) => console.error(`stopping: ${err.message}`));
   };
@@ -95,6 +103,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       streamName: kinesis.streamName,
       streamedTables: tables.filter((t) => t.streamed).map((t) => tableName(t.name)),
       ...(options.dynamoFaults ? { faults: options.dynamoFaults } : {}),
+      // A record on the stream wakes the mapping's idle poller of that shard (set once the mapping runs).
+      onPublished: (shardId) => replication?.wake(shardId),
     });
     stops.push(capture.stop);
     const endpoints = { dynamodb: capture.endpoint, secretsManager: secrets.endpoint, kinesis: kinesis.endpoint };
@@ -126,10 +136,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await logStreams?.close();
     });
     if (!options.quiet) attachLogView(pool, { stream: process.stdout });
-    const replication = await startEventSourceMapping({
+    replication = await startEventSourceMapping({
       kinesisEndpoint: kinesis.endpoint,
       streamName: kinesis.streamName,
       invoke: (event) => pool.invoke('replicator', event),
+      settings: changeConsumer,
       dataDir,
       faults: options.replicationFaults,
     });

@@ -15,6 +15,8 @@ export interface StreamingDestinationOptions {
   streamedTables: readonly string[];
   /** Test-only: answer this share of requests with ProvisionedThroughputExceededException before forwarding. */
   faults?: { throttleRate?: number };
+  /** Called with the shard each record went to, once it is on the stream (a local hint for the event source mapping). */
+  onPublished?: (shardId: string) => void;
   port?: number;
 }
 
@@ -165,12 +167,22 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
     return captured;
   }
 
+  /** A hint only: whatever it does, it must never make a published record count as failed (and be put twice). */
+  function hint(shardId: string): void {
+    try {
+      options.onPublished?.(shardId);
+    } catch {
+      // ignored: polling finds the record anyway
+    }
+  }
+
   async function publish(key: string, record: DynamoDbChangeRecord): Promise<void> {
     const data = Buffer.from(JSON.stringify(record));
     for (let attempt = 1; ; attempt++) {
       try {
-        await kinesis.send(new PutRecordCommand({ StreamName: options.streamName, PartitionKey: key, Data: data }), { abortSignal: AbortSignal.timeout(5_000) });
+        const out = await kinesis.send(new PutRecordCommand({ StreamName: options.streamName, PartitionKey: key, Data: data }), { abortSignal: AbortSignal.timeout(5_000) });
         counters.published++;
+        if (out.ShardId) hint(out.ShardId);
         return;
       } catch (err) {
         if (attempt >= PUBLISH_ATTEMPTS) {

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEventSourceMapping, type EventSourceMapping, type EventSourceMappingOptions } from '../../local/event-source-mapping';
+import { esmSettings, startEventSourceMapping, type EventSourceMapping, type EventSourceMappingOptions } from '../../local/event-source-mapping';
 import { kinesisClient, startKinesis, type LocalKinesis } from '../../local/kinesis';
 
 let kinesis: LocalKinesis;
@@ -230,5 +230,68 @@ describe('local Kinesis event source mapping', () => {
     expect(status.injected.duplicates).toBeGreaterThanOrEqual(6);
     expect(status.injected.reorders).toBeGreaterThan(0);
     expect(status.onFailureBatches).toBe(0);
+  });
+
+  it('polls a busy shard again at once after each batch; only empty polls wait', async () => {
+    // Prepare: a long idle wait, which the old loop slept after every batch
+    const sequences = await put(Array.from({ length: 30 }, (_, i) => i + 1));
+    const arrivals: number[] = [];
+    const started = Date.now();
+    // Act
+    const esm = await start(async () => void arrivals.push(Date.now() - started), { settings: { pollingIntervalMs: 2_000 } });
+    expect(await esm.waitIdle(10_000)).toBe(true);
+    // Assess: three batches of 10, back to back
+    expect(arrivals).toHaveLength(3);
+    expect(arrivals[2]! - arrivals[0]!).toBeLessThan(1_000);
+    expect(esm.status().shards.find((s) => s.checkpoint)?.checkpoint).toBe(sequences[29]);
+  });
+
+  it('ends an idle wait at once on a wake-up hint, and stop() does not wait for it either', async () => {
+    // Prepare: let the idle waits grow to 2.56 s (5, 10, … 1280 ms, then 2560 ms)
+    const arrivals: number[] = [];
+    const esm = await start(async () => void arrivals.push(Date.now()), { settings: { pollingIntervalMs: 5_000 } });
+    await new Promise((r) => setTimeout(r, 2_700));
+    // Act
+    await put([1]);
+    const putAt = Date.now();
+    for (const shard of esm.status().shards) esm.wake(shard.shardId);
+    expect(await esm.waitIdle(5_000)).toBe(true);
+    const stopping = Date.now();
+    await esm.stop();
+    // Assess
+    expect(arrivals).toHaveLength(1);
+    expect(arrivals[0]! - putAt).toBeLessThan(1_000);
+    expect(Date.now() - stopping).toBeLessThan(1_000);
+  });
+
+  it('keeps each invocation within Lambda\'s 6 MB payload limit', async () => {
+    // Prepare: 7 records of 1 MB (1.33 MB each in base64): at most 4 fit in one event
+    const big = 'x'.repeat(1_000_000);
+    for (let n = 1; n <= 7; n++) await client.send(new PutRecordCommand({ StreamName: kinesis.streamName, PartitionKey: 'p', Data: Buffer.from(JSON.stringify({ n, big })) }));
+    const sizes: number[] = [];
+    // Act
+    const esm = await start(async (event) => void sizes.push(event.Records.length), { settings: { batchSize: 100 } });
+    expect(await esm.waitIdle(20_000)).toBe(true);
+    // Assess
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(7);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+  }, 30_000);
+});
+
+describe('event source mapping settings', () => {
+  it('defaults to topology\'s CHANGE_CONSUMER and overrides setting by setting', () => {
+    expect(esmSettings({ batchSize: 500, maximumBatchingWindowSeconds: undefined })).toMatchObject({ batchSize: 500, maximumBatchingWindowSeconds: 0, startingPosition: 'TRIM_HORIZON' });
+  });
+
+  it.each([
+    [{ batchSize: 0 }, /batchSize/],
+    [{ batchSize: 10_001 }, /batchSize/],
+    [{ batchSize: 2.5 }, /batchSize/],
+    [{ maximumBatchingWindowSeconds: 301 }, /maximumBatchingWindowSeconds/],
+    [{ maximumRetryAttempts: -2 }, /maximumRetryAttempts/],
+    [{ maximumRecordAgeSeconds: 604_801 }, /maximumRecordAgeSeconds/],
+    [{ pollingIntervalMs: 0 }, /pollingIntervalMs/],
+  ])('rejects %o, outside what AWS accepts', (settings, message) => {
+    expect(() => esmSettings(settings)).toThrow(message);
   });
 });

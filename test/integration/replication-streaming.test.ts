@@ -13,6 +13,8 @@ let proxy: StreamingDestination;
 let kc: KinesisClient;
 let db: DynamoDBDocumentClient;
 const seen = new Set<string>();
+/** Shards reported by onPublished, in order. */
+const publishedTo: string[] = [];
 
 beforeAll(async () => {
   dynamo = await startDynalite();
@@ -23,6 +25,7 @@ beforeAll(async () => {
     kinesisEndpoint: kinesis.endpoint,
     streamName: kinesis.streamName,
     streamedTables: [dynamo.tableNames.rules!, dynamo.tableNames.users!],
+    onPublished: (shardId) => publishedTo.push(shardId),
   });
   db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: proxy.endpoint, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' }, maxAttempts: 1 }));
 });
@@ -89,6 +92,22 @@ describe('streaming destination proxy', () => {
     expect(remove!.dynamodb).toMatchObject({ OldImage: v2 });
     expect(remove!.dynamodb.NewImage).toBeUndefined();
     expect(new Set(records.map((r) => r.partitionKey)).size).toBe(1);
+  });
+
+  it('reports the shard of each record once it is on the stream, before answering the write', async () => {
+    // Prepare
+    const before = publishedTo.length;
+    // Act
+    await db.send(new PutCommand({ TableName: rules(), Item: { ...key('hint'), version: 1 } }));
+    const afterPut = publishedTo.length;
+    await db.send(new DeleteCommand({ TableName: rules(), Key: key('hint') }));
+    const records = await newRecords();
+    // Assess
+    expect(afterPut - before).toBe(1);
+    expect(publishedTo.length - before).toBe(records.length);
+    const shards = (await kc.send(new ListShardsCommand({ StreamName: kinesis.streamName }))).Shards!.map((shard) => shard.ShardId);
+    expect(shards).toContain(publishedTo.at(-1));
+    expect(publishedTo.at(-1)).toBe(publishedTo.at(-2));
   });
 
   it('answers with only the ReturnValues the caller asked for', async () => {
