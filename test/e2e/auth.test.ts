@@ -1,6 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CURRENT_USER_URL, FIRST_PAGE_URL, STARTUP_URLS } from '../../web/src/api';
+import type { Page } from 'playwright-core';
 import { addTodos, apiFetch, E2E_TIMEOUT_MS, eventually, hasChromium, openPage, PASSWORD, registerInUi, row, signInInUi, startE2e, titles, uniqueName, type E2eEnv } from './harness';
+
+/** Every request's path and query, and every console message, from the page's first navigation on. */
+function recordTraffic(page: Page): { requests: string[]; messages: string[] } {
+  const requests: string[] = [];
+  const messages: string[] = [];
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    requests.push(url.pathname + url.search);
+  });
+  page.on('console', (msg) => messages.push(`${msg.type()}: ${msg.text()}`));
+  return { requests, messages };
+}
 
 describe.skipIf(!hasChromium)('browser: accounts', { timeout: E2E_TIMEOUT_MS }, () => {
   let env: E2eEnv;
@@ -119,10 +132,7 @@ describe.skipIf(!hasChromium)('browser: accounts', { timeout: E2E_TIMEOUT_MS }, 
     const context = await env.browser.newContext({ baseURL: env.url });
     await context.addCookies(cookies);
     const page = await context.newPage();
-    const requests: string[] = [];
-    const messages: string[] = [];
-    page.on('request', (req) => requests.push(new URL(req.url()).pathname + new URL(req.url()).search));
-    page.on('console', (msg) => messages.push(`${msg.type()}: ${msg.text()}`));
+    const { requests, messages } = recordTraffic(page);
 
     // Act
     await page.goto('/');
@@ -144,10 +154,7 @@ describe.skipIf(!hasChromium)('browser: accounts', { timeout: E2E_TIMEOUT_MS }, 
     // Prepare
     const context = await env.browser.newContext({ baseURL: env.url });
     const page = await context.newPage();
-    const requests: string[] = [];
-    const messages: string[] = [];
-    page.on('request', (req) => requests.push(new URL(req.url()).pathname + new URL(req.url()).search));
-    page.on('console', (msg) => messages.push(`${msg.type()}: ${msg.text()}`));
+    const { requests, messages } = recordTraffic(page);
 
     // Act
     await page.goto('/');
