@@ -8,11 +8,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { mkdir } from 'node:fs/promises';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KeyAttribute, ReplicaSpec, TableSpec } from '../topology/index';
 
 export interface Dynamo {
   endpoint: string;
+  /** dynalite's own request listener, for an in-process caller that already holds the request. */
+  handle: http.RequestListener;
   stop(): Promise<void>;
 }
 
@@ -26,8 +29,10 @@ export async function startDynamo(options: { path?: string }): Promise<Dynamo> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const [handle] = server.listeners('request') as http.RequestListener[];
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    handle: handle!,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         // dynalite's close also closes LevelDB, releasing its lock for the next start on the same path.

@@ -99,6 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Functions reach DynamoDB through the streaming-destination proxy, which publishes owned-table changes to the stream.
     const capture = await startStreamingDestination({
       dynamoEndpoint: dynamo.endpoint,
+      dynamoHandler: dynamo.handle,
       kinesisEndpoint: kinesis.endpoint,
       streamName: kinesis.streamName,
       streamedTables: tables.filter((t) => t.streamed).map((t) => tableName(t.name)),

@@ -13,6 +13,11 @@ export interface StreamingDestinationOptions {
   streamName: string;
   /** Physical names of the tables whose changes are captured. */
   streamedTables: readonly string[];
+  /**
+   * dynalite's request listener, when it runs in this process: requests the proxy never captures (reads,
+   * table operations) are handed to it as they are, instead of being sent again over loopback HTTP.
+   */
+  dynamoHandler?: http.RequestListener;
   /** Test-only: answer this share of requests with ProvisionedThroughputExceededException before forwarding. */
   faults?: { throttleRate?: number };
   /** Called with the shard each record went to, once it is on the stream (a local hint for the event source mapping). */
@@ -201,7 +206,7 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
       return reply(res, errorResponse(400, 'ProvisionedThroughputExceededException', 'Injected throttling (local fault switch)'));
     }
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-    const request = capture[operation] ? parseJson(body) : undefined;
+    const request = Object.hasOwn(capture, operation) ? parseJson(body) : undefined;
     const involved = request && (operation === 'BatchWriteItem' ? Object.keys(request.RequestItems ?? {}).some((t) => streamed.has(t)) : streamed.has(request.TableName));
     if (!involved) return reply(res, await wire.send(req.headers, body));
     counters.captured++;
@@ -219,6 +224,11 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
   // Requests being handled; stop() lets them finish, so a write dynalite accepted is never left unpublished.
   const inFlight = new Set<Promise<void>>();
   const server = http.createServer((req, res) => {
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    if (options.dynamoHandler && !Object.hasOwn(capture, operation) && !options.faults?.throttleRate) {
+      counters.requests++;
+      return options.dynamoHandler(req, res);
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
