@@ -11,6 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KeyAttribute, ReplicaSpec, TableSpec } from '../topology/index';
+import { trackRequests } from './drain';
 
 export interface Dynamo {
   endpoint: string;
@@ -29,16 +30,16 @@ export async function startDynamo(options: { path?: string }): Promise<Dynamo> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const [handle] = server.listeners('request') as http.RequestListener[];
+  const requests = trackRequests(server);
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    handle: handle!,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        // dynalite's close also closes LevelDB, releasing its lock for the next start on the same path.
-        server.close((err?: Error) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    handle: requests.listener,
+    stop: async () => {
+      await requests.drain();
+      server.closeAllConnections();
+      // dynalite's close also closes LevelDB, releasing its lock for the next start on the same path.
+      await new Promise<void>((resolve, reject) => server.close((err?: Error) => (err ? reject(err) : resolve())));
+    },
   };
 }
 

@@ -2,10 +2,10 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, Resou
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import kinesalite from 'kinesalite';
 import { mkdir } from 'node:fs/promises';
-import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { CHANGE_STREAM } from '../topology/index';
+import { trackRequests } from './drain';
 
 export interface LocalKinesis {
   endpoint: string;
@@ -22,7 +22,7 @@ export async function startKinesis(options: { dataDir?: string; port?: number } 
   const dir = options.dataDir ? path.join(options.dataDir, 'kinesis') : undefined;
   if (dir) await mkdir(dir, { recursive: true });
   const server = kinesalite({ ...(dir ? { path: dir } : {}), createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 });
-  const handling = trackHandlers(server);
+  const handling = trackRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -38,46 +38,9 @@ export async function startKinesis(options: { dataDir?: string; port?: number } 
     endpoint,
     streamName: CHANGE_STREAM.name,
     stop: async () => {
-      await handling.drain(STOP_DRAIN_MS);
+      await handling.drain();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-const STOP_DRAIN_MS = 5_000;
-
-/**
- * kinesalite's close() shuts its database before its HTTP server and does not wait for requests in
- * flight, so a GetRecords whose caller gave up (the event source mapping aborts its calls on stop) would
- * read a closed database and throw an uncaught error. This counts each request until kinesalite answers it
- * (every path ends in `res.end`); `drain` refuses new requests (their connection is dropped, as by a
- * stopped server) and waits, bounded, for the counted ones. Written by hand: kinesalite has no hook for it.
- */
-function trackHandlers(server: http.Server): { drain(maxMs: number): Promise<void> } {
-  const handling = new Set<Promise<void>>();
-  let draining = false;
-  const listeners = server.listeners('request') as Array<(req: http.IncomingMessage, res: http.ServerResponse) => void>;
-  server.removeAllListeners('request');
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (draining) return void req.socket.destroy();
-    const answered = new Promise<void>((resolve) => {
-      const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
-      res.end = ((...args: unknown[]) => {
-        resolve();
-        return end(...args);
-      }) as typeof res.end;
-    });
-    handling.add(answered);
-    void answered.then(() => handling.delete(answered));
-    for (const listener of listeners) listener(req, res);
-  });
-  return {
-    async drain(maxMs) {
-      draining = true;
-      // Bounded: a handler that never answers must not keep the stack from stopping.
-      const gaveUp = new Promise((resolve) => setTimeout(resolve, maxMs).unref());
-      await Promise.race([Promise.allSettled([...handling]), gaveUp]);
     },
   };
 }

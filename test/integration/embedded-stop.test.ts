@@ -2,11 +2,13 @@ import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecor
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { createTables, startDynamo } from '../../local/dynamodb';
 import { kinesisClient, startKinesis } from '../../local/kinesis';
 
-describe('local kinesis stop', () => {
-  it('lets requests in flight finish, even ones their caller aborted, before closing its database', async () => {
+describe('embedded servers stop cleanly', () => {
+  it('kinesalite lets requests in flight finish, even ones their caller aborted, before closing its database', async () => {
     // Prepare
     // On disk: leveldown (unlike the in-memory store) throws when read after close.
     const dataDir = await mkdtemp(path.join(tmpdir(), 'kinesis-stop-'));
@@ -31,6 +33,42 @@ describe('local kinesis stop', () => {
       await answering; // the server is now busy with the others
       for (const abort of aborts) abort.abort();
       await kinesis.stop();
+      await Promise.all(reads);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      // Assess
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      client.destroy();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('dynalite lets requests in flight finish, even ones their caller aborted, before closing its database', async () => {
+    // Prepare
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'dynamo-stop-'));
+    const dynamo = await startDynamo({ path: dataDir });
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      await createTables(dynamo.endpoint, [{ name: 'items', hashKey: { name: 'k', type: 'S' } }]);
+      await client.send(new PutItemCommand({ TableName: 'items', Item: { k: { S: 'a' } } }));
+
+      // Act
+      const aborts = Array.from({ length: 100 }, () => new AbortController());
+      let firstAnswer!: () => void;
+      const answering = new Promise<void>((resolve) => (firstAnswer = resolve));
+      const reads = aborts.map((abort) =>
+        client
+          .send(new QueryCommand({ TableName: 'items', KeyConditionExpression: 'k = :k', ExpressionAttributeValues: { ':k': { S: 'a' } } }), { abortSignal: abort.signal })
+          .then(firstAnswer, () => undefined),
+      );
+      await answering;
+      for (const abort of aborts) abort.abort();
+      await dynamo.stop();
       await Promise.all(reads);
       await new Promise((resolve) => setTimeout(resolve, 200));
 
