@@ -1,11 +1,6 @@
-import { en } from 'zod/locales';
-import * as z from 'zod/mini';
+import * as z from '../shared/zod';
 import { SORT_FIELDS, type RuleQuery, type SortField } from './views';
 import type { Status } from './domain';
-
-// zod/mini is classic zod's functional API at about a tenth of the bundle size (the 400 KB budget of
-// issue 7); unlike classic it loads no messages, so install the same English ones the contract shows.
-z.config(en());
 
 // JSON.parse accepts lone surrogates ("\ud800"), which are not valid UTF-8 and would fail in DynamoDB.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
@@ -16,7 +11,7 @@ function text(max: number) {
   return z.string().check(z.maxLength(max), validUnicode);
 }
 
-const title = z.string().check(z.maxLength(500), validUnicode, z.trim(), z.minLength(1, 'must not be empty'));
+const title = text(500).check(z.trim(), z.minLength(1, 'must not be empty'));
 const description = text(5000);
 
 /** The seed UI sends status as a string ("2"). */

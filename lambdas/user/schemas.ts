@@ -1,9 +1,4 @@
-import { en } from 'zod/locales';
-import * as z from 'zod/mini';
-
-// zod/mini keeps the function under the 400 KB bundle budget (issue 7); it loads no messages by
-// default, so install the English ones classic zod shows.
-z.config(en());
+import * as z from '../shared/zod';
 
 // ASCII only, so lower-casing is the whole normalisation and the rule service finds the same key.
 const userName = z
