@@ -199,13 +199,11 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
     }
   }
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => {
-    counters.requests++;
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, operation: string, body: Buffer) => {
     if (options.faults?.throttleRate && Math.random() < options.faults.throttleRate) {
       counters.throttled++;
       return reply(res, errorResponse(400, 'ProvisionedThroughputExceededException', 'Injected throttling (local fault switch)'));
     }
-    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     const request = Object.hasOwn(capture, operation) ? parseJson(body) : undefined;
     const involved = request && (operation === 'BatchWriteItem' ? Object.keys(request.RequestItems ?? {}).some((t) => streamed.has(t)) : streamed.has(request.TableName));
     if (!involved) return reply(res, await wire.send(req.headers, body));
@@ -224,15 +222,13 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
   // Requests being handled; stop() lets them finish, so a write dynalite accepted is never left unpublished.
   const inFlight = new Set<Promise<void>>();
   const server = http.createServer((req, res) => {
+    counters.requests++;
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-    if (options.dynamoHandler && !Object.hasOwn(capture, operation) && !options.faults?.throttleRate) {
-      counters.requests++;
-      return options.dynamoHandler(req, res);
-    }
+    if (options.dynamoHandler && !Object.hasOwn(capture, operation) && !options.faults?.throttleRate) return options.dynamoHandler(req, res);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const handled = handle(req, res, Buffer.concat(chunks)).catch((err: Error) => {
+      const handled = handle(req, res, operation, Buffer.concat(chunks)).catch((err: Error) => {
         if (!res.headersSent) reply(res, errorResponse(500, 'InternalServerError', err.message));
       });
       inFlight.add(handled);
