@@ -36,6 +36,8 @@ interface Slot {
   current?: Invocation & { started: number; timer: NodeJS.Timeout };
   /** The invocation whose START has been emitted and END not yet: the owner of the lines in between. */
   logging?: string;
+  /** Settles once the instance is ready or has failed to start. */
+  started: Promise<void>;
 }
 interface FunctionState { spec: PoolFunction; slots: Set<Slot>; queue: Invocation[]; spawned: number }
 
@@ -84,20 +86,8 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     const fn = this.fns.get(functionName);
     if (!fn) throw new InvocationError('UnknownFunction', `No function named "${functionName}"`);
     const wanted = Math.min(count, this.maxWorkers);
-    const starting: Array<Promise<void>> = [];
-    while (!this.stopped && fn.slots.size < wanted) starting.push(this.spawn(fn));
-    await Promise.all(starting);
-    const pending = [...fn.slots].filter((s) => !s.ready && s.worker);
-    await Promise.all(pending.map((s) => new Promise<void>((resolve) => {
-      const done = () => {
-        s.worker.off('message', onMessage);
-        s.worker.off('close', done);
-        resolve();
-      };
-      const onMessage = (m: WorkerMessage) => (m.type === 'ready' || m.type === 'init-error') && done();
-      s.worker.on('message', onMessage);
-      s.worker.on('close', done);
-    })));
+    while (!this.stopped && fn.slots.size < wanted) void this.spawn(fn);
+    await Promise.all([...fn.slots].map((s) => s.started));
   }
 
   /** Instances per function, for status output and tests. */
@@ -137,7 +127,8 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
   private async spawn(fn: FunctionState): Promise<void> {
     const id = `${fn.spec.name}-${++fn.spawned}`;
     // Reserve the slot before the async steps so concurrent schedules do not over-spawn.
-    const slot = { ready: false } as Slot;
+    let started!: () => void;
+    const slot = { ready: false, started: new Promise<void>((resolve) => (started = resolve)) } as Slot;
     fn.slots.add(slot);
     try {
       await access(fn.spec.bundle).catch(() => {
@@ -148,6 +139,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
       slot.worker = new FunctionWorker({ id, functionName: fn.spec.name, entry, bundle: fn.spec.bundle, memoryMb: fn.spec.memoryMb, env: fn.spec.env });
     } catch (err) {
       fn.slots.delete(slot);
+      started();
       this.failOne(fn, new InvocationError('FunctionInitError', (err as Error).message));
       return;
     }
@@ -158,13 +150,16 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
       if (message.type === 'ready') {
         clearTimeout(initTimer);
         Object.assign(slot, { ready: true, initDurationMs: message.initDurationMs });
+        started();
         this.schedule(fn);
       } else if (message.type === 'init-error') {
+        started();
         this.failOne(fn, new InvocationError('FunctionInitError', `${message.error.errorType}: ${message.error.errorMessage}`, message.error));
       } else this.complete(fn, slot, message);
     });
     worker.on('close', ({ code, signal }) => {
       clearTimeout(initTimer);
+      started();
       fn.slots.delete(slot);
       if (slot.current) this.finish(fn, slot, new InvocationError('FunctionCrashed', `${fn.spec.name} instance exited mid-invocation (${signal ?? `code ${code}`})`));
       else if (!slot.ready && !slot.retired) this.failOne(fn, new InvocationError('FunctionInitError', `${fn.spec.name} instance exited during init (${signal ?? `code ${code}`})`));
