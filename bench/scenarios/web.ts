@@ -38,36 +38,37 @@ export async function web({ options, build }: { options: BenchOptions; build: We
       const load = await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.domContentLoadedEventEnd ?? Number.NaN);
       return { mark, load };
     };
+    /** `repeats` visits after one unmeasured round (Chromium's own first-run work is not the app's). */
+    const sample = async (label: string, visitOnce: (round: number) => Promise<{ mark: number; load: number }>) => {
+      const samples = { renders: [] as number[], loads: [] as number[] };
+      for (let r = -1; r < repeats; r++) {
+        const { mark, load } = await visitOnce(r + 1);
+        if (r < 0) continue;
+        samples.renders.push(mark);
+        samples.loads.push(load);
+        progress(`web render (${label}) ${r + 1}/${repeats}: ${round(mark, 1)} ms`);
+      }
+      return samples;
+    };
 
     // A: a new tab in a fresh context each time: empty cache, and Chromium starts a renderer process
-    // (~250 ms here before the first byte is even requested). One unmeasured round first.
-    const fresh = { renders: [] as number[], loads: [] as number[] };
-    for (let r = -1; r < repeats; r++) {
+    // (~250 ms here before the first byte is even requested).
+    const fresh = await sample('new tab', async () => {
       const context = await browser.newContext();
       await context.addCookies([cookie]);
-      const { mark, load } = await visit(await context.newPage(), stack.url);
+      const visited = await visit(await context.newPage(), stack.url);
       await context.close();
-      if (r < 0) continue;
-      fresh.renders.push(mark);
-      fresh.loads.push(load);
-      progress(`web render (new tab) ${r + 1}/${repeats}: ${round(mark, 1)} ms`);
-    }
+      return visited;
+    });
 
     // B: the navigation a user makes in an open tab, with the HTTP cache disabled so every byte is
     // fetched again: what the app and the stack cost, without the browser's process start.
-    const inTab = { renders: [] as number[], loads: [] as number[] };
     const context = await browser.newContext();
     await context.addCookies([cookie]);
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-    for (let r = -1; r < repeats; r++) {
-      const { mark, load } = await visit(page, `${stack.url}/?visit=${r + 1}`);
-      if (r < 0) continue;
-      inTab.renders.push(mark);
-      inTab.loads.push(load);
-      progress(`web render (in tab, no cache) ${r + 1}/${repeats}: ${round(mark, 1)} ms`);
-    }
+    const inTab = await sample('in tab, no cache', (round) => visit(page, `${stack.url}/?visit=${round}`));
     await context.close();
 
     const render = stat(inTab.renders);
