@@ -160,19 +160,19 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 /** API Gateway request ids look like `JKJaXmPLvHcESHA=`. */
 function newRequestId(): string {
-  return `${randomBytes(12).toString('base64').replace(/[+/]/g, '').slice(0, 15)}=`;
+  return `${pooledRandomBytes(12).toString('base64').replace(/[+/]/g, '').slice(0, 15)}=`;
 }
 
 /** X-Ray's `Root=1-<epoch seconds hex>-<96-bit random hex>`. */
 function newTraceId(now: Date): string {
-  return `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')};Sampled=0`;
+  return `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${pooledRandomBytes(12).toString('hex')};Sampled=0`;
 }
 
 // Ids are drawn from a pooled buffer: one getrandom call per 341 ids instead of one per id, which on a
 // VM costs several microseconds each.
 const entropy = Buffer.alloc(4096);
 let entropyUsed = entropy.length;
-function randomBytes(size: number): Buffer {
+function pooledRandomBytes(size: number): Buffer {
   if (entropyUsed + size > entropy.length) {
     randomFillSync(entropy);
     entropyUsed = 0;
