@@ -154,3 +154,190 @@ export function perMillionChanges(batchSize: number, batchDurationMs: number, me
     { service: 'DynamoDB progress writes', arithmetic: `${invocations.toFixed(0)} batches × ${shards} shard × 1 WRU × $${PRICES.dynamoWruPerMillion}/M`, usd: ((invocations * shards) / m) * PRICES.dynamoWruPerMillion },
   ];
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Capacity at a sustained load (docs/capacity.md): what each service must carry, against its quota,
+// and the monthly bill at that rate.
+
+/**
+ * Bytes of a typical todo (34-character name, no description) and of its change records as the streaming
+ * destination writes them; test/unit/cost-model.test.ts rebuilds them with the record builder. INSERT and
+ * REMOVE carry one image, MODIFY both, so a PATCH's record is billed as 2 KB of Kinesis data in.
+ */
+export const ITEM_BYTES = { todo: 218 } as const;
+export const CHANGE_RECORD_BYTES = { INSERT: 793, MODIFY: 1_129, REMOVE: 793 } as const;
+
+/** AWS default quotas relied on; sources and dates in docs/capacity.md. */
+export const QUOTAS = {
+  /** Kinesis: per shard, both capacity modes. */
+  shardWriteRecordsPerSec: 1_000,
+  shardWriteBytesPerSec: 1024 * 1024,
+  /** GetRecords calls per shard per second, shared by every standard consumer. */
+  shardReadCallsPerSec: 5,
+  /** A new on-demand stream: 4 MB/s write, i.e. the capacity of 4 shards. */
+  onDemandInitialShards: 4,
+  parallelizationFactorMax: 10,
+  /** DynamoDB on-demand: a new table sustains this much before it scales; every table is capped by the second pair. */
+  dynamoNewTableWru: 4_000,
+  dynamoNewTableRru: 12_000,
+  dynamoTableMaxWru: 40_000,
+  dynamoTableMaxRru: 40_000,
+  /** Per partition, i.e. per userId in the rules table and its replica. */
+  dynamoPartitionWru: 1_000,
+  dynamoPartitionRru: 3_000,
+  /** Lambda: concurrent executions per account and Region (new accounts start lower); scaling per function. */
+  lambdaConcurrency: 1_000,
+  lambdaScalingPer10s: 1_000,
+  /** API Gateway: requests per second per account and Region, all APIs together (burst bucket 5,000). */
+  apiGatewayRps: 10_000,
+  apiGatewayBurst: 5_000,
+  /** CloudFront, per distribution. */
+  cloudFrontRps: 250_000,
+  cloudFrontGbps: 150,
+} as const;
+
+/** Replicator wall time for a batch of n records: base + n × perRecord, fitted to the bench's bursts. */
+export interface ReplicatorTiming {
+  baseMs: number;
+  perRecordMs: number;
+}
+
+/**
+ * From the replication bench's bursts (changes/s per batch size over `shards` shards, one batch in flight per
+ * shard): per-batch wall time = shards × batch / rate, fitted by least squares over the batch sizes.
+ * The best repeat is used, the one least disturbed by the shared machine.
+ */
+export function fitReplicatorTiming(bursts: Record<string, Array<{ replicatedPerSec: number }>>, shards: number): ReplicatorTiming {
+  const points = Object.entries(bursts)
+    .map(([size, runs]) => ({ n: Number(size), ms: (shards * Number(size) * 1000) / Math.max(...runs.map((r) => r.replicatedPerSec)) }))
+    .filter((p) => Number.isFinite(p.ms) && p.n > 0);
+  if (points.length < 2) throw new Error('need bursts at two batch sizes or more');
+  const mean = (f: (p: (typeof points)[number]) => number) => points.reduce((s, p) => s + f(p), 0) / points.length;
+  const mn = mean((p) => p.n);
+  const mms = mean((p) => p.ms);
+  const slope = points.reduce((s, p) => s + (p.n - mn) * (p.ms - mms), 0) / points.reduce((s, p) => s + (p.n - mn) ** 2, 0);
+  return { baseMs: Math.max(0, mms - slope * mn), perRecordMs: slope };
+}
+
+export interface LoadInput {
+  writesPerSec: number;
+  /** GET /api/todos per write. */
+  readsPerWrite: number;
+  /** Handler durations (ms) by route, e.g. measured by the bench. */
+  durationsMs: Record<'GET /api/todos' | 'POST /api/todos' | 'PATCH /api/todos/{id}', number>;
+  /** Share of writes that are POST (new todo); the rest are PATCH. */
+  postShare: number;
+  timing: ReplicatorTiming;
+  batchSize: number;
+  parallelizationFactor: number;
+  memoryMb: { rule: number; replicator: number };
+}
+
+export interface LoadStep {
+  input: LoadInput;
+  apiRps: number;
+  stream: { recordsPerSec: number; bytesPerSec: number; billedKbPerSec: number; shards: number; shardsBy: 'initial' | 'records' | 'bytes' };
+  replicator: {
+    /** Concurrent batches the mapping can run: shards × parallelization factor. */
+    concurrency: number;
+    /** Changes per batch lane per second, and the records and wall time of each batch at this load. */
+    perLaneChangesPerSec: number;
+    recordsPerBatch: number;
+    batchMs: number;
+    invocationsPerSec: number;
+    /** Most changes/s the mapping sustains with full batches. */
+    capacityPerSec: number;
+    utilisation: number;
+    /** Owner's write → replica, expected mean (ms), or Infinity when the replicator cannot keep up. */
+    lagMs: number;
+  };
+  lambdaConcurrency: { rule: number; replicator: number; total: number };
+  dynamo: { rulesWru: number; rulesRru: number; usersReplicaRru: number; rulesReplicaWru: number };
+  monthly: LineItem[];
+}
+
+const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
+/** Kinesis to a shared-throughput (polling) consumer: ~200 ms propagation (Kinesis developer guide). */
+export const KINESIS_PROPAGATION_MS = 200;
+
+/** What the stack carries at a sustained write rate, and what that costs per month. */
+export function loadStep(input: LoadInput): LoadStep {
+  const { writesPerSec: w, readsPerWrite, postShare, timing, batchSize, parallelizationFactor: pf } = input;
+  const reads = w * readsPerWrite;
+  const posts = w * postShare;
+  const patches = w - posts;
+  const apiRps = w + reads;
+
+  // Stream: one change record per write (rules table); MODIFY records carry both images.
+  const bytesPerSec = posts * CHANGE_RECORD_BYTES.INSERT + patches * CHANGE_RECORD_BYTES.MODIFY;
+  const billedKbPerSec = posts * Math.ceil(CHANGE_RECORD_BYTES.INSERT / 1024) + patches * Math.ceil(CHANGE_RECORD_BYTES.MODIFY / 1024);
+  const byRecords = Math.ceil(w / QUOTAS.shardWriteRecordsPerSec);
+  const byBytes = Math.ceil(bytesPerSec / QUOTAS.shardWriteBytesPerSec);
+  const shards = Math.max(QUOTAS.onDemandInitialShards, byRecords, byBytes);
+  const shardsBy = shards === QUOTAS.onDemandInitialShards ? 'initial' : byRecords >= byBytes ? 'records' : 'bytes';
+
+  // Replicator: each lane (shard × factor) runs one batch at a time and polls again when it ends, but a
+  // shard answers at most 5 GetRecords per second. A batch holds what arrived during the previous cycle.
+  const concurrency = shards * pf;
+  const lane = w / concurrency;
+  const minCycleMs = 1000 / QUOTAS.shardReadCallsPerSec;
+  // n = lane × cycle, cycle = max(minCycle, base + n × perRecord): the fixed point, capped at the batch size.
+  const saturated = lane * timing.perRecordMs >= 1000;
+  let n = saturated ? batchSize : Math.max((lane * minCycleMs) / 1000, (lane * timing.baseMs) / (1000 - lane * timing.perRecordMs));
+  n = Math.min(batchSize, Math.max(1, n));
+  const batchMs = timing.baseMs + n * timing.perRecordMs;
+  const cycleMs = Math.max(minCycleMs, batchMs);
+  const capacityPerSec = (concurrency * batchSize * 1000) / Math.max(minCycleMs, timing.baseMs + batchSize * timing.perRecordMs);
+  const utilisation = w / capacityPerSec;
+  const invocationsPerSec = Math.min(w, (concurrency * 1000) / cycleMs);
+  // Mean lag: Kinesis propagation, half a cycle waiting for the next poll, then the batch itself.
+  const lagMs = utilisation < 1 ? KINESIS_PROPAGATION_MS + cycleMs / 2 + batchMs : Number.POSITIVE_INFINITY;
+
+  // Little's law: concurrency = arrival rate × time in the function.
+  const d = input.durationsMs;
+  const rule = (reads * d['GET /api/todos'] + posts * d['POST /api/todos'] + patches * d['PATCH /api/todos/{id}']) / 1000;
+  const replicator = Math.min(concurrency, (invocationsPerSec * batchMs) / 1000);
+
+  const call = (route: string) => API_CALLS.find((c) => c.route === route) as ApiCallModel;
+  const units = (route: string, table: string, read: boolean) =>
+    call(route).dynamo.filter((o) => o.table === table && ['GetItem', 'Query', 'Scan'].includes(o.operation) === read).reduce((s, o) => s + o.count * o.units, 0);
+  const dynamo = {
+    rulesWru: posts * units('POST /api/todos', 'rules', false) + patches * units('PATCH /api/todos/{id}', 'rules', false),
+    rulesRru: reads * units('GET /api/todos', 'rules', true) + patches * units('PATCH /api/todos/{id}', 'rules', true),
+    usersReplicaRru: apiRps * callerLookup.units,
+    rulesReplicaWru: w * PER_CHANGE.replicaWriteUnits,
+  };
+
+  const month = (perSec: number) => perSec * SECONDS_PER_MONTH;
+  const perCall = (route: string, rate: number): LineItem => {
+    const c = perMillionCalls(call(route), d[route as keyof LoadInput['durationsMs']], input.memoryMb.rule);
+    return { service: `${route}: CloudFront, API Gateway, Lambda, DynamoDB, logs`, arithmetic: `${fmt(month(rate) / 1e6)} M × $${c.usdPerMillion.toFixed(2)}/M`, usd: (month(rate) / 1e6) * c.usdPerMillion };
+  };
+  const gb = (bytes: number) => bytes / 2 ** 30;
+  const replicatorGbS = (input.memoryMb.replicator / 1024) * (Math.ceil(batchMs) / 1000);
+  const monthly: LineItem[] = [
+    ...atRest(),
+    perCall('GET /api/todos', reads),
+    perCall('POST /api/todos', posts),
+    perCall('PATCH /api/todos/{id}', patches),
+    { service: 'DynamoDB change data capture', arithmetic: `${fmt(month(w) / 1e6)} M changes × 1 unit (images < 1 KB) × $${PRICES.dynamoCdcUnitsPerMillion}/M`, usd: (month(w) / 1e6) * PRICES.dynamoCdcUnitsPerMillion },
+    { service: 'Kinesis data in', arithmetic: `${fmt(billedKbPerSec / w)} KB/record billed × ${fmt(month(w) / 1e6)} M = ${fmt(gb(month(billedKbPerSec) * 1024))} GB × $${PRICES.kinesisOnDemandInPerGb}`, usd: gb(month(billedKbPerSec) * 1024) * PRICES.kinesisOnDemandInPerGb },
+    { service: 'Kinesis data out (1 consumer)', arithmetic: `${fmt(gb(month(bytesPerSec)))} GB × $${PRICES.kinesisOnDemandOutPerGb}`, usd: gb(month(bytesPerSec)) * PRICES.kinesisOnDemandOutPerGb },
+    { service: 'Replicator invocations', arithmetic: `${fmt(month(invocationsPerSec) / 1e6)} M × $${PRICES.lambdaRequestsPerMillion}/M`, usd: (month(invocationsPerSec) / 1e6) * PRICES.lambdaRequestsPerMillion },
+    { service: 'Replicator duration', arithmetic: `${fmt(month(invocationsPerSec) / 1e6)} M × ${Math.ceil(batchMs)} ms × ${input.memoryMb.replicator} MB × $${PRICES.lambdaArmPerGbSecond}/GB-s`, usd: month(invocationsPerSec) * replicatorGbS * PRICES.lambdaArmPerGbSecond },
+    { service: 'Replica and progress writes', arithmetic: `(${fmt(month(w) / 1e6)} M + ${fmt(month(invocationsPerSec) / 1e6)} M) WRU × $${PRICES.dynamoWruPerMillion}/M`, usd: ((month(w) + month(invocationsPerSec)) / 1e6) * PRICES.dynamoWruPerMillion },
+  ];
+  return {
+    input,
+    apiRps,
+    stream: { recordsPerSec: w, bytesPerSec, billedKbPerSec, shards, shardsBy },
+    replicator: { concurrency, perLaneChangesPerSec: lane, recordsPerBatch: n, batchMs, invocationsPerSec, capacityPerSec, utilisation, lagMs },
+    lambdaConcurrency: { rule, replicator, total: rule + replicator },
+    dynamo,
+    monthly,
+  };
+}
+
+function fmt(v: number): string {
+  return v >= 100 ? Math.round(v).toLocaleString('en-US') : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { functionSpec } from '../topology/index';
+import { CHANGE_STREAM, functionSpec } from '../topology/index';
 import { API_CALLS, atRest, perMillionCalls, perMillionChanges, PRICES, type LineItem } from './cost-model';
 import type { BenchRun } from './lib/types';
 
@@ -17,7 +17,7 @@ const table = (items: LineItem[]) => ['| service | arithmetic | USD |', '| --- |
  * gateway + worker hop, i.e. the time Lambda would bill locally; dynalite answers faster than DynamoDB
  * (~1 ms vs ~3–5 ms per call), so real durations are somewhat longer.
  */
-function measuredDurations(run?: BenchRun): Record<string, number> {
+export function measuredDurations(run?: BenchRun): Record<string, number> {
   const api = run?.scenarios.find((s) => s.id === 'api')?.data as
     | { samples?: Record<string, { api: Array<{ p50: number }> }>; hop?: { gateway: { p50: number }; direct: { p50: number } } }
     | undefined;
@@ -34,7 +34,8 @@ function measuredDurations(run?: BenchRun): Record<string, number> {
 function batchDurationMs(run: BenchRun | undefined, batchSize: number): number {
   const data = run?.scenarios.find((s) => s.id === 'replication')?.data as { bursts?: Record<string, Array<{ replicatedPerSec: number }>> } | undefined;
   const rates = (data?.bursts?.[batchSize] ?? data?.bursts?.['100'] ?? []).map((b) => b.replicatedPerSec).filter(Number.isFinite);
-  return rates.length ? (batchSize / Math.max(...rates)) * 1000 : 100;
+  // One batch in flight per local shard, so a batch takes shards × size / rate.
+  return rates.length ? ((CHANGE_STREAM.localShardCount * batchSize) / Math.max(...rates)) * 1000 : 100;
 }
 
 export function renderCost(run?: BenchRun): string {
