@@ -161,11 +161,13 @@ function parseFunctionSettings(r: ReturnType<typeof reader>): Record<FunctionNam
  * shards × factor is throttled for good and the replicas fall behind.
  */
 function checkConsumerReservation(settings: Record<FunctionName, FunctionSettings>, shards: number | undefined): void {
+  // An on-demand stream picks its own shard count, so only a provisioned one can be checked here.
+  if (shards === undefined) return;
   for (const spec of functions.filter((f) => f.consumesChangeStream)) {
     const reserved = settings[spec.name].reservedConcurrency;
-    const needed = (shards ?? 1) * CHANGE_CONSUMER.parallelizationFactor;
+    const needed = shards * CHANGE_CONSUMER.parallelizationFactor;
     if (reserved !== undefined && reserved < needed) {
-      throw new ConfigError(`reservedConcurrency.${spec.name}`, `must be at least ${needed} (${shards ?? 'at least 1'} shard(s) × parallelization factor ${CHANGE_CONSUMER.parallelizationFactor} batches run at once), got ${reserved}; or leave it unreserved`);
+      throw new ConfigError(`reservedConcurrency.${spec.name}`, `must be at least ${needed} (${shards} shards × parallelization factor ${CHANGE_CONSUMER.parallelizationFactor}: batches the event source mapping runs at once), got ${reserved}; or leave it unreserved`);
     }
   }
 }
