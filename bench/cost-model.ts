@@ -1,4 +1,4 @@
-import type { FunctionName } from '../topology/index';
+import { functions, type FunctionName } from '../topology/index';
 
 /**
  * The AWS bill of this stack, from what the code actually issues. The DynamoDB operation counts per API
@@ -92,6 +92,8 @@ export const PRICES = {
   secretsPer10kCalls: 0.05,
   logsIngestPerGb: 0.5,
   logsStoragePerGbMonth: 0.03,
+  cloudWatchAlarmPerMonth: 0.1,
+  cloudWatchDashboardPerMonth: 3.0,
 } as const;
 
 export const HOURS_PER_MONTH = 730;
@@ -102,11 +104,25 @@ export interface LineItem {
   usd: number;
 }
 
+/**
+ * What the deployed stack keeps that is billed by the month. test/infra/cost-inventory.test.ts checks
+ * these counts against the resources the Pulumi program creates.
+ */
+export const MONTHLY_RESOURCES = {
+  streams: 1,
+  secrets: 1,
+  /** Errors and Throttles per function, iterator age, failure-queue depth, API 5xx. */
+  alarms: functions.length * 2 + 3,
+  dashboards: 1,
+};
+
 /** The monthly bill with no traffic: what exists whether or not anyone uses the app. */
-export function atRest(secrets = 1): LineItem[] {
+export function atRest(counts = MONTHLY_RESOURCES): LineItem[] {
   return [
-    { service: 'Kinesis on-demand stream', arithmetic: `1 stream × ${HOURS_PER_MONTH} h × $${PRICES.kinesisOnDemandStreamHour}`, usd: HOURS_PER_MONTH * PRICES.kinesisOnDemandStreamHour },
-    { service: 'Secrets Manager', arithmetic: `${secrets} secret × $${PRICES.secretsPerMonth}`, usd: secrets * PRICES.secretsPerMonth },
+    { service: 'Kinesis on-demand stream', arithmetic: `${counts.streams} stream × ${HOURS_PER_MONTH} h × $${PRICES.kinesisOnDemandStreamHour}`, usd: counts.streams * HOURS_PER_MONTH * PRICES.kinesisOnDemandStreamHour },
+    { service: 'Secrets Manager', arithmetic: `${counts.secrets} secret × $${PRICES.secretsPerMonth}`, usd: counts.secrets * PRICES.secretsPerMonth },
+    { service: 'CloudWatch alarms (standard resolution)', arithmetic: `${counts.alarms} alarms × $${PRICES.cloudWatchAlarmPerMonth}`, usd: counts.alarms * PRICES.cloudWatchAlarmPerMonth },
+    { service: 'CloudWatch dashboard', arithmetic: `${counts.dashboards} dashboard × $${PRICES.cloudWatchDashboardPerMonth} (the first 3 of an account are free)`, usd: counts.dashboards * PRICES.cloudWatchDashboardPerMonth },
     { service: 'DynamoDB, Lambda, API Gateway, CloudFront, CloudWatch Logs', arithmetic: 'pay per request; storage of an empty app ≈ 0', usd: 0 },
   ];
 }

@@ -70,7 +70,7 @@ export function renderCost(run?: BenchRun): string {
     '',
     table(atRest()),
     '',
-    'The on-demand stream\'s hourly charge is the whole idle bill. A provisioned stream with one shard ($0.015/shard-hour, $10.95/month) is the cheaper choice below a few hundred writes per second (stack config `kinesis mode`).',
+    'The on-demand stream\'s hourly charge is most of the idle bill. A provisioned stream with one shard ($0.015/shard-hour, $10.95/month) is the cheaper choice below a few hundred writes per second (stack config `noops-todo:kinesisMode PROVISIONED`).',
     '',
     '## Per million API requests',
     '',
@@ -101,6 +101,7 @@ export function renderCost(run?: BenchRun): string {
     '- CloudFront $0.085 per GB (first 10 TB, North America), free tier 1 TB and 10 M requests per month: https://aws.amazon.com/cloudfront/pricing; HTTPS requests $0.0100 per 10,000 (United States).',
     '- Secrets Manager $0.40 per secret-month, $0.05 per 10,000 API calls: https://hivebook.wiki/wiki/aws-secrets-manager-rotated-secrets-dynamic-db-credentials-kms.',
     '- CloudWatch Logs $0.50 per GB ingested, $0.03 per GB-month stored: https://c3x.dev/blog/cloudwatch-logs-cost-optimization.',
+    '- CloudWatch standard-resolution alarm $0.10 per alarm-month (https://c3x.dev/resources/aws/aws_cloudwatch_metric_alarm), dashboard $3.00 per month (https://www.factualminds.com/blog/amazon-cloudwatch-pricing-metrics-logs-alarms-dashboards/); free tier 10 alarms and 3 dashboards per account: https://aws.amazon.com/cloudwatch/pricing/.',
     '',
   ].join('\n');
 }

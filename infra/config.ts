@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import {
+  CHANGE_CONSUMER,
   functions,
   replicas as defaultReplicas,
   tables,
@@ -7,6 +8,7 @@ import {
   type FunctionName,
   type TableName,
 } from '../topology/index';
+import { LAMBDA_FUNCTION_NAME_MAX, STACK_NAME_CHARS } from './aws-names';
 
 /** A replica as stack config describes it (`noops-todo:replicas`); defaults to topology's list. */
 export interface ReplicaConfig {
@@ -43,8 +45,8 @@ export interface StackConfig {
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 export class ConfigError extends Error {
-  constructor(key: string, problem: string) {
-    super(`Invalid configuration noops-todo:${key}: ${problem}`);
+  constructor(key: string, problem: string, subject = `configuration noops-todo:${key}`) {
+    super(`Invalid ${subject}: ${problem}`);
     this.name = 'ConfigError';
   }
 }
@@ -53,12 +55,16 @@ export class ConfigError extends Error {
 export type ConfigSource = (key: string) => string | undefined;
 
 export function parseConfig(get: ConfigSource, project: string, stack: string): StackConfig {
+  checkStackName(project, stack);
   const r = reader(get);
   const kinesisMode = r.oneOf('kinesisMode', ['ON_DEMAND', 'PROVISIONED'] as const, 'ON_DEMAND');
   const customDomain = r.string('customDomain');
   const hostedZoneId = r.string('hostedZoneId');
   if (customDomain && !hostedZoneId) throw new ConfigError('hostedZoneId', 'is required when customDomain is set (the ACM certificate is validated through Route 53)');
   if (customDomain && !/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(customDomain)) throw new ConfigError('customDomain', `must be a lower-case DNS name, got "${customDomain}"`);
+  const shardCount = r.number('kinesisShardCount', 1, (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1');
+  const functionSettings = parseFunctionSettings(r);
+  checkConsumerReservation(functionSettings, kinesisMode === 'PROVISIONED' ? shardCount : undefined);
   const alarmEmail = r.string('alarmEmail');
   if (alarmEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) throw new ConfigError('alarmEmail', `must be an e-mail address, got "${alarmEmail}"`);
   return {
@@ -67,10 +73,10 @@ export function parseConfig(get: ConfigSource, project: string, stack: string): 
     replicas: parseReplicas(r.json('replicas') ?? defaultReplicas.map((x) => ({ ...x }))),
     logRetentionDays: r.number('logRetentionDays', 14, (n) => LOG_RETENTION_DAYS.includes(n), `one of ${LOG_RETENTION_DAYS.join(', ')}`),
     logLevel: r.oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const, 'INFO'),
-    functions: parseFunctionSettings(r),
+    functions: functionSettings,
     kinesis: {
       mode: kinesisMode,
-      shardCount: r.number('kinesisShardCount', 1, (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1'),
+      shardCount,
       // Tombstones must outlive every record that could still resurrect their item.
       retentionHours: r.number('kinesisRetentionHours', 24, (n) => Number.isInteger(n) && n >= 24 && n * 3600 <= TOMBSTONE_TTL_SECONDS, `an integer from 24 to ${TOMBSTONE_TTL_SECONDS / 3600} (the tombstone lifetime)`),
     },
@@ -82,6 +88,29 @@ export function parseConfig(get: ConfigSource, project: string, stack: string): 
     site: { customDomain, hostedZoneId, priceClass: r.oneOf('priceClass', ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const, 'PriceClass_100') },
     alarmEmail,
   };
+}
+
+/**
+ * The longest stack name whose physical names all fit: the tightest AWS limit over every name the
+ * program builds is a Lambda function name (64), and functions are named `<project>-<stack>-<fn>`.
+ */
+export function maxStackNameLength(project: string): number {
+  const longestFunction = Math.max(...functions.map((f) => f.name.length));
+  return LAMBDA_FUNCTION_NAME_MAX - `${project}--`.length - longestFunction;
+}
+
+/** Pulumi accepts `.` and any length; the names built from the stack name do not. */
+function checkStackName(project: string, stack: string): void {
+  const subject = `stack name "${stack}"`;
+  const rename = 'choose another with `pulumi stack rename <name>` (or init a new stack)';
+  if (!STACK_NAME_CHARS.test(stack)) {
+    throw new ConfigError('stack', `use only letters, digits, "-" and "_": every physical name is ${project}-<stack>-…, and Lambda function, SQS, SNS and CloudWatch dashboard names accept no other character; ${rename}`, subject);
+  }
+  const max = maxStackNameLength(project);
+  if (stack.length > max) {
+    const longest = functions.reduce((a, b) => (b.name.length > a.name.length ? b : a)).name;
+    throw new ConfigError('stack', `is ${stack.length} characters, at most ${max} fit: the Lambda function ${project}-<stack>-${longest} may have 64; ${rename}`, subject);
+  }
 }
 
 /** The program's configuration, read from the Pulumi stack once. */
@@ -119,6 +148,28 @@ function parseFunctionSettings(r: ReturnType<typeof reader>): Record<FunctionNam
     settings[spec.name] = { memoryMb: memory[spec.name] ?? spec.memoryMb, timeoutSeconds, reservedConcurrency: reserved[spec.name] };
   }
   return settings;
+}
+
+/**
+ * What can be checked offline about a reservation. Lambda refuses one that would leave the account
+ * fewer than 100 unreserved executions ("You can reserve up to the Unreserved account concurrency value
+ * that is shown, minus 100", Lambda Developer Guide, Configuring reserved concurrency), and new accounts
+ * may have a quota far below 1,000 ("New AWS accounts have reduced concurrency and memory quotas",
+ * Lambda quotas): both depend on the account, so only `pulumi up` can tell (docs/deploy.md). What the
+ * stack alone decides: the event source mapping runs up to parallelizationFactor batches per shard at
+ * once (Lambda API Reference, CreateEventSourceMapping), so a replicator reserved below
+ * shards × factor is throttled for good and the replicas fall behind.
+ */
+function checkConsumerReservation(settings: Record<FunctionName, FunctionSettings>, shards: number | undefined): void {
+  // An on-demand stream picks its own shard count, so only a provisioned one can be checked here.
+  if (shards === undefined) return;
+  for (const spec of functions.filter((f) => f.consumesChangeStream)) {
+    const reserved = settings[spec.name].reservedConcurrency;
+    const needed = shards * CHANGE_CONSUMER.parallelizationFactor;
+    if (reserved !== undefined && reserved < needed) {
+      throw new ConfigError(`reservedConcurrency.${spec.name}`, `must be at least ${needed} (${shards} shards × parallelization factor ${CHANGE_CONSUMER.parallelizationFactor}: batches the event source mapping runs at once), got ${reserved}; or leave it unreserved`);
+    }
+  }
 }
 
 function parseOrigins(value: unknown): string[] {

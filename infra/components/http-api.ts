@@ -56,7 +56,8 @@ export class HttpApi extends pulumi.ComponentResource {
       return new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
         name: `/aws/apigateway/${args.physicalName}`,
         retentionInDays: args.logRetentionDays,
-      }, { parent });
+        // A fixed name: changing the log group class replaces it, so the old group (and its events) goes first.
+      }, { parent, deleteBeforeReplace: true });
     }
 
     function createStage(parent: HttpApi) {

@@ -27,7 +27,8 @@ export class LambdaFunction extends pulumi.ComponentResource {
       return new aws.cloudwatch.LogGroup(`${name}-logs`, {
         name: `/aws/lambda/${args.functionName}`,
         retentionInDays: args.logRetentionDays,
-      }, { parent });
+        // A fixed name: changing the log group class replaces it, so the old group (and its events) goes first.
+      }, { parent, deleteBeforeReplace: true });
     }
 
     function createRole(parent: LambdaFunction) {

@@ -33,7 +33,8 @@ export class Replica extends pulumi.ComponentResource {
         serverSideEncryption: { enabled: true },
         // Tombstones of deleted items expire once no late record can resurrect them.
         ttl: { attributeName: TOMBSTONE_TTL_ATTRIBUTE, enabled: true },
-      }, { parent });
+        // Same fixed name, so a key schema change must delete the old copy first; backfill rebuilds it.
+      }, { parent, deleteBeforeReplace: true });
     }
   }
 

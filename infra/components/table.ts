@@ -32,7 +32,7 @@ export class Table extends pulumi.ComponentResource {
         serverSideEncryption: { enabled: true },
         deletionProtectionEnabled: args.production,
         ttl: args.spec.ttlAttribute ? { attributeName: args.spec.ttlAttribute, enabled: true } : undefined,
-      }, { parent });
+      }, { parent, ...ownedTableReplacement(args.production) });
     }
 
     function createStreamingDestination(parent: Table, stream: ChangeStream) {
@@ -42,7 +42,10 @@ export class Table extends pulumi.ComponentResource {
         tableName: parent.table.name,
         streamArn: stream.stream.arn,
         approximateCreationDateTimePrecision: 'MICROSECOND',
-      }, { parent });
+        // Precision, table and stream force a replacement, and a table streams to a given stream through
+        // one destination only: the old one must go first. Changes made in between are not captured, so
+        // run `npm run replicas -- verify` (and backfill) after such a change.
+      }, { parent, deleteBeforeReplace: true });
     }
   }
 
@@ -50,6 +53,17 @@ export class Table extends pulumi.ComponentResource {
   link(access: 'read' | 'readwrite'): Link {
     return tableLink(this.table, this.args.spec.envVar, access === 'read' ? DYNAMODB_READ : [...DYNAMODB_READ, ...DYNAMODB_WRITE]);
   }
+}
+
+/**
+ * A key schema change (hash or range key, local indexes) replaces a table, and DynamoDB table names are
+ * unique per account and region, so Pulumi's default (create the new table first) fails with
+ * "Table already exists". Replacing in either order loses every item: in production `protect` makes
+ * Pulumi refuse the replacement (and the deletion) at preview, and a key change becomes a migration to a
+ * new table; elsewhere the old table is deleted first, which a dev stack's disposable data allows.
+ */
+export function ownedTableReplacement(production: boolean): pulumi.CustomResourceOptions {
+  return production ? { protect: true } : { deleteBeforeReplace: true };
 }
 
 export function keySchema(spec: Pick<TableSpec, 'hashKey' | 'rangeKey'>): Pick<aws.dynamodb.TableArgs, 'hashKey' | 'rangeKey' | 'attributes'> {

@@ -20,6 +20,8 @@ export interface RecordedResource {
   parent?: string;
   /** False for component resources. */
   custom: boolean;
+  /** The replacement options the program gave the engine. */
+  options: { deleteBeforeReplace: boolean; protect: boolean; retainOnDelete: boolean };
 }
 
 export interface ProgramRun {
@@ -38,14 +40,21 @@ export function setConfig(config: Record<string, unknown>): void {
   process.env.PULUMI_CONFIG = JSON.stringify(Object.fromEntries(entries));
 }
 
-export async function runProgram(config: Record<string, unknown> = {}): Promise<ProgramRun> {
+export interface RunOptions {
+  /** Stack name (default `test`); physical names are `noops-todo-<stack>-…`. */
+  stack?: string;
+  /** Receives every resource as it is registered, also when the program then fails. */
+  resources?: RecordedResource[];
+}
+
+export async function runProgram(config: Record<string, unknown> = {}, { stack = STACK, resources = [] }: RunOptions = {}): Promise<ProgramRun> {
   setConfig(config);
-  const resources: RecordedResource[] = [];
   const parents = new Map<string, string | undefined>();
+  const options = new Map<string, RecordedResource['options']>();
   await pulumi.runtime.setMocks({
     newResource(args) {
       const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
-      resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true });
+      resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true, options: { deleteBeforeReplace: false, protect: false, retainOnDelete: false } });
       return { id: `${args.name}-id`, state };
     },
     call(args) {
@@ -53,20 +62,25 @@ export async function runProgram(config: Record<string, unknown> = {}): Promise<
       if (args.token === 'aws:index/getCallerIdentity:getCallerIdentity') return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: 'test' };
       return {};
     },
-  }, PROJECT, STACK, false);
+  }, PROJECT, stack, false);
   // The mocks are not told who the parent is; the monitor's request is.
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: unknown): Promise<void> };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
     const parentUrn: string = req.getParent();
-    parents.set(`${req.getType()}::${req.getName()}`, parentUrn ? parentUrn.split('::').pop() : undefined);
+    const key = `${req.getType()}::${req.getName()}`;
+    parents.set(key, parentUrn ? parentUrn.split('::').pop() : undefined);
+    options.set(key, { deleteBeforeReplace: req.getDeletebeforereplace(), protect: req.getProtect() ?? false, retainOnDelete: req.getRetainondelete() ?? false });
     return register(req, cb);
   };
 
   const program = (await import('../../infra/index')) as Record<string, unknown>;
   const outputs = await valueOf(pulumi.output({ ...program }));
   await settle(() => resources.length);
-  for (const r of resources) r.parent = parents.get(`${r.type}::${r.name}`);
+  for (const r of resources) {
+    r.parent = parents.get(`${r.type}::${r.name}`);
+    r.options = options.get(`${r.type}::${r.name}`) ?? r.options;
+  }
   return {
     resources,
     outputs,

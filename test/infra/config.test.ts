@@ -1,16 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
-import { parseConfig } from '../../infra/config';
+import { maxStackNameLength, parseConfig } from '../../infra/config';
 import { replicas } from '../../topology/index';
 import { runProgram } from '../helpers/pulumi-mocks';
 
 vi.mock('../../infra/bundle', async () => (await import('../helpers/pulumi-mocks')).fakeBundleModule());
 
-const parse = (values: Record<string, unknown>) =>
+const parse = (values: Record<string, unknown>, stack = 'dev') =>
   parseConfig((key) => {
     const value = values[key];
     return value === undefined ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
-  }, 'noops-todo', 'dev');
+  }, 'noops-todo', stack);
 
 describe('stack configuration', () => {
   it('defaults to a small, non-production stack with the topology replicas', () => {
@@ -42,6 +42,7 @@ describe('stack configuration', () => {
     ['lambdaMemoryMb.nobody', { lambdaMemoryMb: { nobody: 256 } }],
     ['lambdaTimeoutSeconds', { lambdaTimeoutSeconds: '{not json' }],
     ['reservedConcurrency.rule', { reservedConcurrency: { rule: 0 } }],
+    ['reservedConcurrency.replicator', { kinesisMode: 'PROVISIONED', kinesisShardCount: 4, reservedConcurrency: { replicator: 2 } }],
     ['replicas', { replicas: { name: 'x' } }],
     ['replicas[0].source', { replicas: [{ name: 'x', source: 'login-attempts', reader: 'rule', envVar: 'X' }] }],
     ['replicas[0].reader', { replicas: [{ name: 'x', source: 'rules', reader: 'nobody', envVar: 'X' }] }],
@@ -54,6 +55,29 @@ describe('stack configuration', () => {
     ['priceClass', { priceClass: 'cheap' }],
   ])('rejects a bad %s, naming the key', (key, values) => {
     expect(() => parse(values)).toThrow(`Invalid configuration noops-todo:${key}:`);
+  });
+
+  it('accepts stack names up to the length whose longest Lambda function name is 64 characters', () => {
+    expect(maxStackNameLength('noops-todo')).toBe(42);
+    expect(parse({}, 'a'.repeat(42)).prefix).toHaveLength('noops-todo-'.length + 42);
+    expect(parse({}, 'Prod_eu-1').prefix).toBe('noops-todo-Prod_eu-1');
+  });
+
+  it.each([
+    ['dev.eu', 'use only letters, digits, "-" and "_"'],
+    ['team/dev', 'use only letters, digits, "-" and "_"'],
+    ['a'.repeat(43), 'is 43 characters, at most 42 fit: the Lambda function noops-todo-<stack>-replicator may have 64'],
+  ])('rejects the stack name %s with a ConfigError that says why', (stack, why) => {
+    expect(() => parse({}, stack)).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringMatching(new RegExp(`^Invalid stack name "${stack}": ${why.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*pulumi stack rename`)) }));
+  });
+
+  it('leaves every function unreserved in the example stack file docs/deploy.md tells users to copy', async () => {
+    const example = await readFile(new URL('../../Pulumi.example.yaml', import.meta.url), 'utf8');
+    // The key's value: inline JSON/flow YAML, or the indented `fn: n` lines under it.
+    const [, inline, block] = /^ {2}noops-todo:reservedConcurrency:[ \t]*(\S.*)?\n((?: {4}.*\n)*)/m.exec(example) ?? [];
+    const reserved = inline ? JSON.parse(inline) : Object.fromEntries(block!.trim().split('\n').filter(Boolean).map((line) => line.trim().split(/:\s*/)).map(([fn, n]) => [fn, Number(n)]));
+    const config = parse({ reservedConcurrency: reserved });
+    for (const [fn, settings] of Object.entries(config.functions)) expect(settings.reservedConcurrency, fn).toBeUndefined();
   });
 
   it('fails the program (and so the preview) before creating anything', async () => {

@@ -16,7 +16,7 @@ beforeAll(async () => {
     kinesisRetentionHours: 48,
     logRetentionDays: 30,
     lambdaMemoryMb: { user: 1536 },
-    reservedConcurrency: { replicator: 5 },
+    reservedConcurrency: { replicator: 2 },
     replicas: [{ name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE' }],
   });
 });
@@ -27,6 +27,13 @@ describe('a production stack with every option set', () => {
       expect(t.inputs.deletionProtectionEnabled ?? false, t.inputs.name).toBe(!t.inputs.name.includes('-replica-'));
     }
     expect(run.find('aws:secretsmanager/secret:Secret', 'session-key-secret').inputs.recoveryWindowInDays).toBe(30);
+  });
+
+  it('makes Pulumi refuse to replace or delete an owned table, but lets a replica be deleted first and rebuilt', () => {
+    for (const t of run.ofType('aws:dynamodb/table:Table')) {
+      const owned = !t.inputs.name.includes('-replica-');
+      expect({ table: t.inputs.name, protect: t.options.protect, deleteBeforeReplace: t.options.deleteBeforeReplace }).toEqual({ table: t.inputs.name, protect: owned, deleteBeforeReplace: !owned });
+    }
   });
 
   it('serves the custom domain with a DNS-validated us-east-1 certificate and alias records', () => {
@@ -53,7 +60,7 @@ describe('a production stack with every option set', () => {
     expect(run.find('aws:kinesis/stream:Stream', 'changes-stream').inputs).toMatchObject({ streamModeDetails: { streamMode: 'PROVISIONED' }, shardCount: 2, retentionPeriod: 48 });
     for (const g of run.ofType('aws:cloudwatch/logGroup:LogGroup')) expect(g.inputs.retentionInDays).toBe(30);
     expect(run.find('aws:lambda/function:Function', 'user-function-fn').inputs.memorySize).toBe(1536);
-    expect(run.find('aws:lambda/function:Function', 'replicator-function-fn').inputs.reservedConcurrentExecutions).toBe(5);
+    expect(run.find('aws:lambda/function:Function', 'replicator-function-fn').inputs.reservedConcurrentExecutions).toBe(2);
     expect(run.find('aws:lambda/function:Function', 'rule-function-fn').inputs.reservedConcurrentExecutions).toBe(-1);
   });
 
