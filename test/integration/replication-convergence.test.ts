@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../local/index';
-import { compare, type Difference, type ReplicaPair } from '../../scripts/replicas/sync';
+import { compare, replicaPair, type Difference, type ReplicaPair } from '../../scripts/replicas/sync';
 import { replicas } from '../../topology/index';
 import { ApiClient } from './replication-api-client';
 
@@ -77,7 +77,7 @@ describe('replication converges under faults', () => {
     await Promise.all(clients.map((api, i) => randomWorkload(api, Math.ceil(OPS / USERS), random(SEED + i + 1), statuses)));
     const writesDone = performance.now();
     const idle = await stack.replication.waitIdle(120_000);
-    const pairs: ReplicaPair[] = replicas.map((r) => ({ name: r.name, replica: stack.tableName(r.name), source: stack.tableName(r.source) }));
+    const pairs: ReplicaPair[] = replicas.map((r) => replicaPair(r, stack.tableName));
     let differences: Difference[] = [];
     for (let attempt = 0; attempt < 50; attempt++) {
       differences = (await Promise.all(pairs.map((pair) => compare(db, pair)))).flat();
