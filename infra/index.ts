@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { CHANGE_STREAM, functions, physicalName, type FunctionName, type FunctionSpec, type TableName } from '../topology/index';
+import { CHANGE_STREAM, functions, physicalName, replicaRoute, type FunctionName, type FunctionSpec, type TableName } from '../topology/index';
 import { functionCode } from './bundle';
 import { Alarms } from './components/alarms';
 import { ChangeStream } from './components/change-stream';
@@ -86,7 +86,7 @@ function linksOf(spec: FunctionSpec): Link[] {
   if (spec.sessionKey) links.push(sessionKey.link(spec.sessionKey));
   if (spec.consumesChangeStream) {
     links.push(changeStream.link(), ...replicas.map((r) => r.link('write')));
-    links.push({ env: { REPLICAS: JSON.stringify(replicas.map((r) => r.route)) }, statements: [] });
+    links.push({ env: { REPLICAS: JSON.stringify(config.replicas.map((r) => replicaRoute(r, named))) }, statements: [] });
   }
   return links;
 }

@@ -1,5 +1,6 @@
 import {
   CHANGE_STREAM,
+  replicaRoute,
   tableSpec,
   type FunctionSpec,
   type ReplicaSpec,
@@ -80,7 +81,7 @@ function tableVariables({ spec, replicas, physicalName }: LambdaEnvInput): Recor
     if (replica) vars[replica.envVar] = physicalName(replica.name);
   }
   if (spec.consumesChangeStream) {
-    vars.REPLICAS = JSON.stringify(replicas.map((r) => ({ replica: physicalName(r.name), source: physicalName(r.source) })));
+    vars.REPLICAS = JSON.stringify(replicas.map((r) => replicaRoute(r, physicalName)));
     vars.CHANGE_STREAM_NAME = physicalName(CHANGE_STREAM.name);
   }
   return vars;

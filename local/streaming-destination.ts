@@ -33,6 +33,8 @@ export interface StreamingDestinationStats {
   rejected: number;
   throttled: number;
   publishFailures: number;
+  /** Requests per DynamoDB operation (`Scan`, `PutItem`, …), whatever table they address. */
+  operations: Record<string, number>;
 }
 
 export interface StreamingDestination {
@@ -59,7 +61,7 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
   const streamed = new Set(options.streamedTables);
   const keySchemas = new Map<string, Promise<string[]>>();
   const region = process.env.AWS_REGION ?? 'us-east-1';
-  const counters: StreamingDestinationStats = { requests: 0, captured: 0, published: 0, unchanged: 0, rejected: 0, throttled: 0, publishFailures: 0 };
+  const counters: StreamingDestinationStats = { requests: 0, captured: 0, published: 0, unchanged: 0, rejected: 0, throttled: 0, publishFailures: 0, operations: {} };
 
   const keyNames = (headers: http.IncomingHttpHeaders, table: string): Promise<string[]> => {
     let names = keySchemas.get(table);
@@ -224,6 +226,7 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
   const server = http.createServer((req, res) => {
     counters.requests++;
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    counters.operations[operation] = (counters.operations[operation] ?? 0) + 1;
     if (options.dynamoHandler && !Object.hasOwn(capture, operation) && !options.faults?.throttleRate) return options.dynamoHandler(req, res);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -243,7 +246,7 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
 
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stats: () => ({ ...counters }),
+    stats: () => ({ ...counters, operations: { ...counters.operations } }),
     stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -5,18 +5,22 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDynamo } from '../local/dynamodb';
 import { readStackFile } from '../local/stack-file';
-import { physicalName, replicas as defaultReplicas } from '../topology/index';
+import { physicalName, replicas as defaultReplicas, type AttributeType, type ReadModel } from '../topology/index';
 import { ROOT } from './bundle';
-import { backfill, compare, recheck, type BackfillProgress, type Difference, type ReplicaPair } from './replicas/sync';
+import { backfill, compare, recheck, replicaPair, type BackfillProgress, type Difference, type ReplicaPair } from './replicas/sync';
 
 const USAGE = `usage:
   npm run replicas -- backfill <replica> [target]   seed a replica from a scan of its source
   npm run replicas -- verify [replica] [target]     compare sources and replicas item by item (exit 1 on differences)
+Each replica holds only its read model (topology/index.ts) besides key, version and tombstone: backfill
+writes only those attributes (and strips any others), verify compares only those.
 target (default: the local stack, from <data-dir>/stack.json, or its data opened directly when it is not running):
   --data-dir <dir>          local data dir (default .local)
   --stack <prefix>          AWS: physical table names are <prefix>-<logical name>; credentials/region from the usual AWS env
   --region <region>         AWS region
-  --source-table <name> --replica-table <name>   one explicit pair (with --region: on AWS)
+  --source-table <name> --replica-table <name> --attributes <name:S|N|BOOL,...>
+                            one explicit pair and its read model (with --region: on AWS)
+  --state-table <name>      with an explicit pair: the replication-state table whose counts backfill corrects
   --endpoint <url>          DynamoDB endpoint override
   --settle-ms <ms>          verify: how long differences may take to converge before they count (default 3000)`;
 
@@ -28,6 +32,8 @@ const { values, positionals } = parseArgs({
     region: { type: 'string' },
     'source-table': { type: 'string' },
     'replica-table': { type: 'string' },
+    attributes: { type: 'string' },
+    'state-table': { type: 'string' },
     endpoint: { type: 'string' },
     'settle-ms': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -49,25 +55,42 @@ try {
 }
 
 async function connect(): Promise<{ client: DynamoDBClient; pairs: ReplicaPair[]; close: () => Promise<void> }> {
-  const explicit = values['source-table'] && values['replica-table'] ? [{ name: values['replica-table'], replica: values['replica-table'], source: values['source-table'] }] : undefined;
+  const explicit = values['source-table'] && values['replica-table'] ? [explicitPair(values['source-table'], values['replica-table'])] : undefined;
+  const topologyPairs = (prefix: string) => defaultReplicas.map((r) => replicaPair(r, (logical) => physicalName(prefix, logical), physicalName(prefix, 'replication-state')));
   if (values.stack !== undefined || (explicit && values.region)) {
-    const prefix = values.stack ?? '';
-    const pairs = explicit ?? defaultReplicas.map((r) => ({ name: r.name, replica: physicalName(prefix, r.name), source: physicalName(prefix, r.source) }));
+    const pairs = explicit ?? topologyPairs(values.stack ?? '');
     return { client: new DynamoDBClient({ ...(values.region ? { region: values.region } : {}), ...(values.endpoint ? { endpoint: values.endpoint } : {}) }), pairs, close: async () => {} };
   }
   const dataDir = path.resolve(values['data-dir'] ?? path.join(ROOT, '.local'));
   const stack = await readStackFile(dataDir);
-  const localPairs = explicit ?? defaultReplicas.map((r) => ({ name: r.name, replica: physicalName('', r.name), source: physicalName('', r.source) }));
+  const localPairs = explicit ?? topologyPairs('');
   const local = (endpoint: string) => new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestHandler: new NodeHttpHandler({ requestTimeout: 10_000 }) });
   if (values.endpoint) return { client: local(values.endpoint), pairs: localPairs, close: async () => {} };
   if (stack && (await reachable(stack.dynamoEndpoint))) {
-    return { client: local(stack.dynamoEndpoint), pairs: explicit ?? stack.replicas.map((r) => ({ name: logicalName(stack.tables, r.replica), ...r })), close: async () => {} };
+    const running = stack.replicas.map((r) => {
+      const spec = defaultReplicas.find((d) => d.name === logicalName(stack.tables, r.replica));
+      if (!spec) throw new Error(`replica ${r.replica} of the running stack is not in topology/index.ts: restart npm start`);
+      return { name: spec.name, ...r, attributes: spec.readModel, stateTable: stack.tables['replication-state'] };
+    });
+    return { client: local(stack.dynamoEndpoint), pairs: explicit ?? running, close: async () => {} };
   }
   if (!existsSync(path.join(dataDir, 'dynamodb'))) throw new Error(`no running local stack (${path.join(dataDir, 'stack.json')}) and no data under ${dataDir}: start it with npm start`);
   // The stack is down: open its persisted tables directly (LevelDB allows one process at a time).
   console.error(`local stack not running; opening ${path.join(dataDir, 'dynamodb')} directly`);
   const dynamo = await startDynamo({ path: path.join(dataDir, 'dynamodb') });
   return { client: local(dynamo.endpoint), pairs: localPairs, close: dynamo.stop };
+}
+
+/** `--attributes status:N,name:S`: the read model of an explicit pair (config replicas are not in topology). */
+function explicitPair(source: string, replica: string): ReplicaPair {
+  const attributes: Record<string, AttributeType> = {};
+  for (const entry of (values.attributes ?? '').split(',').filter(Boolean)) {
+    const [name, type] = entry.split(':');
+    if (!name || (type !== 'S' && type !== 'N' && type !== 'BOOL')) throw new Error(`--attributes: "${entry}" is not <name>:S|N|BOOL`);
+    attributes[name] = type;
+  }
+  if (Object.keys(attributes).length === 0) throw new Error('an explicit pair needs --attributes <name:S|N|BOOL,...>: the replica\'s read model');
+  return { name: replica, replica, source, attributes: attributes as ReadModel, ...(values['state-table'] ? { stateTable: values['state-table'] } : {}) };
 }
 
 function selectPairs(pairs: ReplicaPair[], name: string | undefined): ReplicaPair[] {
@@ -82,7 +105,8 @@ async function runBackfill(client: DynamoDBClient, pairs: ReplicaPair[]): Promis
     const bar = progressBar(pair.name);
     const result = await backfill(client, pair, bar.update);
     bar.done();
-    console.log(`${pair.name}: scanned ${result.scanned} items of ${pair.source}; wrote ${result.written}, already current ${result.skipped}, tombstoned ${result.tombstoned}, without a version ${result.invalid}`);
+    console.log(`${pair.name}: scanned ${result.scanned} items of ${pair.source}; wrote ${result.written}, already current ${result.skipped}, tombstoned ${result.tombstoned}, stripped of attributes outside the read model ${result.scrubbed}, without a version ${result.invalid}`);
+    if (!pair.stateTable) console.log(`${pair.name}: no --state-table, so the counts GET /api/replication reports were not corrected`);
   }
   return 0;
 }

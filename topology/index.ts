@@ -9,6 +9,27 @@ export type TableName = 'rules' | 'users' | 'login-attempts' | 'replication-stat
 export type ReplicaName = 'rules-replica-for-user' | 'users-replica-for-rule';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** DynamoDB attribute types a read model may declare. */
+export type AttributeType = 'S' | 'N' | 'BOOL';
+
+/**
+ * What a replica's reader may see of the source's items: attribute name → type. The replication
+ * bookkeeping (key attributes, `version`, the tombstone attributes) comes on top and is never listed.
+ */
+export type ReadModel = Readonly<Record<string, AttributeType>>;
+
+type ValueOf<T extends AttributeType> = T extends 'S' ? string : T extends 'N' ? number : boolean;
+
+/**
+ * A replica item as a reader gets it from the document client. Every read-model attribute may be
+ * absent (items written before an attribute existed, or holding another type, which the replicator
+ * leaves out), and a tombstone carries only the key and the bookkeeping.
+ */
+export type ReplicaItem<M extends ReadModel> = { readonly [K in keyof M]?: ValueOf<M[K]> } & {
+  readonly [VERSION_ATTRIBUTE]?: number;
+  readonly [TOMBSTONE_ATTRIBUTE]?: boolean;
+};
+
 export interface KeyAttribute {
   name: string;
   type: 'S' | 'N';
@@ -26,6 +47,11 @@ export interface TableSpec {
   ttlAttribute?: string;
   /** Environment variable carrying the physical table name to its owner. */
   envVar: string;
+  /**
+   * Streamed tables: the attributes a replica may carry, with their types. Anything else (password
+   * hashes, salts, e-mail addresses, tokens) never leaves the table, whatever a replica asks for.
+   */
+  replicable?: ReadModel;
 }
 
 export interface ReplicaSpec {
@@ -35,6 +61,15 @@ export interface ReplicaSpec {
   reader: FunctionName;
   /** Environment variable carrying the replica's physical name to its reader. */
   envVar: string;
+  /** The only attributes, besides the bookkeeping, the replicator writes into this replica. */
+  readModel: ReadModel;
+}
+
+/** One entry of the replicator's `REPLICAS`: physical names and the read model it projects onto. */
+export interface ReplicaRoute {
+  replica: string;
+  source: string;
+  attributes: ReadModel;
 }
 
 export interface RouteSpec {
@@ -74,6 +109,11 @@ export const CHANGE_STREAM = {
   retentionHours: 24,
 } as const;
 
+/** The user service counts a user's todos, open and total: it needs the status and nothing else. */
+export const RULES_FOR_USER = { status: 'N' } as const satisfies ReadModel;
+/** The rule service shows each todo's owner and refuses sessions signed out everywhere. */
+export const USERS_FOR_RULE = { userId: 'S', displayName: 'S', sessionVersion: 'N' } as const satisfies ReadModel;
+
 export const tables: readonly TableSpec[] = [
   {
     name: 'rules',
@@ -82,6 +122,7 @@ export const tables: readonly TableSpec[] = [
     rangeKey: { name: 'key', type: 'S' },
     streamed: true,
     envVar: 'RULES_TABLE',
+    replicable: { name: 'S', desc: 'S', status: 'N', progress: 'N', order: 'N', createdAt: 'S', updatedAt: 'S' },
   },
   {
     name: 'users',
@@ -89,6 +130,8 @@ export const tables: readonly TableSpec[] = [
     hashKey: { name: 'userName', type: 'S' },
     streamed: true,
     envVar: 'USERS_TABLE',
+    // Not passwordHash (nor its salt and parameters, which it carries) and not email.
+    replicable: { userId: 'S', displayName: 'S', avatar: 'S', title: 'S', signature: 'S', sessionVersion: 'N', createdAt: 'S', updatedAt: 'S' },
   },
   {
     name: 'login-attempts',
@@ -110,8 +153,8 @@ export const tables: readonly TableSpec[] = [
 
 /** Default replicas; on AWS the list comes from stack config (`noops-todo:replicas`). */
 export const replicas: readonly ReplicaSpec[] = [
-  { name: 'rules-replica-for-user', source: 'rules', reader: 'user', envVar: 'RULES_REPLICA_TABLE' },
-  { name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE' },
+  { name: 'rules-replica-for-user', source: 'rules', reader: 'user', envVar: 'RULES_REPLICA_TABLE', readModel: RULES_FOR_USER },
+  { name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE', readModel: USERS_FOR_RULE },
 ];
 
 export const functions: readonly FunctionSpec[] = [
@@ -203,6 +246,11 @@ export function functionSpec(name: FunctionName): FunctionSpec {
 
 export function replicasOf(source: TableName, all: readonly ReplicaSpec[] = replicas): ReplicaSpec[] {
   return all.filter((r) => r.source === source);
+}
+
+/** The replicator's route for one replica; infra/ and local/ both build `REPLICAS` with it. */
+export function replicaRoute(replica: { name: string; source: string; readModel: ReadModel }, physical: (logical: string) => string): ReplicaRoute {
+  return { replica: physical(replica.name), source: physical(replica.source), attributes: replica.readModel };
 }
 
 /** Physical name of a table or replica in a stack, e.g. `noops-todo-dev-rules`; empty prefix locally. */

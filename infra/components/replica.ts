@@ -6,10 +6,10 @@ import { DYNAMODB_READ, type Link } from '../link';
 import { keySchema, tableLink } from './table';
 
 /**
- * The replicator applies each change with a conditional single-item write and reports status from
- * GetItem/Query/Scan/DescribeTable; it never needs batch writes (they cannot carry conditions).
+ * The replicator applies each change with one conditional PutItem, and reports status from its own
+ * replication-state table: it never reads a replica (nor needs batch writes, which cannot carry conditions).
  */
-const REPLICA_WRITE = ['dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'];
+const REPLICA_WRITE = ['dynamodb:PutItem'];
 
 /**
  * A read-only copy of another service's table, kept in sync from the change stream. Disposable by
@@ -36,11 +36,6 @@ export class Replica extends pulumi.ComponentResource {
         // Same fixed name, so a key schema change must delete the old copy first; backfill rebuilds it.
       }, { parent, deleteBeforeReplace: true });
     }
-  }
-
-  /** Physical names of this replica and its source, as the replicator's REPLICAS entry. */
-  get route(): { replica: string; source: string } {
-    return { replica: this.args.physicalName, source: this.args.sourcePhysicalName };
   }
 
   /** The reader gets read access; the replicator gets single-item writes. */

@@ -25,7 +25,7 @@ const authenticate = authenticator(JSON.parse(getStringFromEnv('SESSION_PUBLIC_K
 const http = httpHandler(logger, {
   'GET /api/replication': async (event) => {
     await authenticate(event);
-    return json(200, await replicationStatus(routes, state, client));
+    return json(200, await replicationStatus(routes, state));
   },
 });
 

@@ -3,7 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord, KinesisStreamBatchResponse } from 'aws-lambda';
 import { replicationOutcome } from '../shared/metrics';
-import { applyChange, type ApplyOutcome, type ReplicaStore } from './apply-change';
+import { applyChange, type Applied, type ReplicaStore } from './apply-change';
 import { decodeChange } from './decode';
 import { routesFor, type ReplicaRoute } from './routes';
 import type { ShardProgress, StateRepository } from './state-repository';
@@ -28,7 +28,7 @@ export async function processChanges(event: KinesisStreamEvent, deps: ChangeDeps
   const progress = new Map<string, ShardProgress>();
   const track = (route: ReplicaRoute, shardId: string): ShardProgress => {
     const id = `${route.replica}\n${shardId}`;
-    const entry = progress.get(id) ?? { ...route, shardId, applied: 0, skipped: 0, tombstones: 0, failed: 0 };
+    const entry = progress.get(id) ?? { replica: route.replica, source: route.source, shardId, applied: 0, skipped: 0, tombstones: 0, failed: 0, rows: 0, tombstoneRows: 0 };
     progress.set(id, entry);
     return entry;
   };
@@ -43,15 +43,16 @@ export async function processChanges(event: KinesisStreamEvent, deps: ChangeDeps
       keys.table = change.tableName;
       for (const route of routesFor(deps.routes, change.tableName)) {
         const entry = track(route, shardId);
-        let outcome: ApplyOutcome;
+        let applied: Applied;
         try {
-          outcome = await applyChange(change, route.replica, deps.store, now());
+          applied = await applyChange(change, route, deps.store, now());
         } catch (err) {
           entry.failed++;
           if (deps.metrics) replicationOutcome(deps.metrics, 'failed');
           throw err;
         }
-        count(entry, outcome);
+        count(entry, applied);
+        const { outcome } = applied;
         deps.logger.debug('change applied', { ...keys, replica: route.replica, outcome });
         if (deps.metrics) replicationOutcome(deps.metrics, outcome, now() - change.changedAtMs);
         if (!entry.lastSequenceNumber || BigInt(sequenceNumber) > BigInt(entry.lastSequenceNumber)) entry.lastSequenceNumber = sequenceNumber;
@@ -72,7 +73,9 @@ export async function processChanges(event: KinesisStreamEvent, deps: ChangeDeps
   }
 }
 
-function count(entry: ShardProgress, outcome: ApplyOutcome): void {
+function count(entry: ShardProgress, { outcome, rows, tombstoneRows }: Applied): void {
+  entry.rows += rows;
+  entry.tombstoneRows += tombstoneRows;
   if (outcome === 'applied') entry.applied++;
   else if (outcome === 'tombstoned') entry.tombstones++;
   else entry.skipped++;

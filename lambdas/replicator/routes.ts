@@ -1,22 +1,35 @@
+import { TOMBSTONE_ATTRIBUTE, TOMBSTONE_TTL_ATTRIBUTE, VERSION_ATTRIBUTE, type AttributeType, type ReadModel, type ReplicaRoute } from '../../topology/index';
 import { MalformedChangeRecord } from './decode';
 
-/** One replica fed from one source table, both physical names (env `REPLICAS`). */
-export interface ReplicaRoute {
-  replica: string;
-  source: string;
-}
+export type { ReplicaRoute };
 
-/** Parses `REPLICAS`: `[{ "replica": "<physical replica table>", "source": "<physical source table>" }]`. */
+const TYPES: readonly AttributeType[] = ['S', 'N', 'BOOL'];
+const BOOKKEEPING = new Set([VERSION_ATTRIBUTE, TOMBSTONE_ATTRIBUTE, TOMBSTONE_TTL_ATTRIBUTE]);
+
+/**
+ * Parses `REPLICAS`: `[{ "replica": "<physical replica table>", "source": "<physical source table>",
+ * "attributes": { "<name>": "S" | "N" | "BOOL" } }]`. A replica without its read model is a
+ * configuration error, never "copy everything".
+ */
 export function parseReplicaRoutes(json: string): ReplicaRoute[] {
   const value: unknown = JSON.parse(json);
-  if (!Array.isArray(value)) throw new Error('REPLICAS must be a JSON array of { replica, source }');
+  if (!Array.isArray(value)) throw new Error('REPLICAS must be a JSON array of { replica, source, attributes }');
   return value.map((entry, i) => {
-    const { replica, source } = (entry ?? {}) as Partial<ReplicaRoute>;
+    const { replica, source, attributes } = (entry ?? {}) as Partial<ReplicaRoute>;
     if (typeof replica !== 'string' || !replica || typeof source !== 'string' || !source) {
       throw new Error(`REPLICAS[${i}] needs string "replica" and "source" table names`);
     }
-    return { replica, source };
+    return { replica, source, attributes: parseReadModel(attributes, `REPLICAS[${i}].attributes`) };
   });
+}
+
+function parseReadModel(value: unknown, where: string): ReadModel {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where} must be an object of attribute name → type`);
+  for (const [name, type] of Object.entries(value)) {
+    if (BOOKKEEPING.has(name)) throw new Error(`${where}.${name} is replication bookkeeping, not a read-model attribute`);
+    if (!TYPES.includes(type as AttributeType)) throw new Error(`${where}.${name} must be one of ${TYPES.join(', ')}`);
+  }
+  return value as ReadModel;
 }
 
 /** The replicas a source table feeds; a table nobody replicates is a routing error, not a silent drop. */

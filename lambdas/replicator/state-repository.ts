@@ -16,6 +16,9 @@ export interface ShardProgress {
   skipped: number;
   tombstones: number;
   failed: number;
+  /** Net change of the replica's live rows and tombstone rows (each write's exact effect, from ALL_OLD). */
+  rows: number;
+  tombstoneRows: number;
 }
 
 export interface ShardState {
@@ -31,9 +34,15 @@ export interface ShardState {
   skipped: number;
   tombstones: number;
   failed: number;
+  rows: number;
+  tombstoneRows: number;
 }
 
-/** The replication-state table (key replica + shardId): one row per replica and shard, updated once per batch. */
+/**
+ * The replication-state table (key replica + shardId): one row per replica and shard, updated once per batch.
+ * Summed over a replica's rows, `rows` and `tombstoneRows` are its current row counts, which is what
+ * `GET /api/replication` reports without reading the replica itself.
+ */
 export class StateRepository {
   constructor(private readonly client: Client, private readonly table: string) {}
 
@@ -46,6 +55,8 @@ export class StateRepository {
       ':skipped': { N: String(progress.skipped) },
       ':tombstones': { N: String(progress.tombstones) },
       ':failed': { N: String(progress.failed) },
+      ':rows': { N: String(progress.rows) },
+      ':tombstoneRows': { N: String(progress.tombstoneRows) },
     };
     if (progress.lastSequenceNumber !== undefined && progress.lastChangeAt !== undefined) {
       set.push('lastSequenceNumber = :seq', 'lastChangeAt = :changeAt', 'lastAppliedAt = :now', 'lagMs = :lag');
@@ -57,8 +68,9 @@ export class StateRepository {
       new UpdateItemCommand({
         TableName: this.table,
         Key: { replica: { S: progress.replica }, shardId: { S: progress.shardId } },
-        UpdateExpression: `SET ${set.join(', ')} ADD applied :applied, skipped :skipped, tombstones :tombstones, failed :failed`,
-        ExpressionAttributeNames: { '#source': 'source' },
+        UpdateExpression: `SET ${set.join(', ')} ADD applied :applied, skipped :skipped, tombstones :tombstones, failed :failed, #rows :rows, tombstoneRows :tombstoneRows`,
+        // `source` and `rows` are DynamoDB reserved words.
+        ExpressionAttributeNames: { '#source': 'source', '#rows': 'rows' },
         ExpressionAttributeValues: values,
       }),
     );
@@ -84,6 +96,8 @@ export class StateRepository {
       skipped: num(item.skipped?.N) ?? 0,
       tombstones: num(item.tombstones?.N) ?? 0,
       failed: num(item.failed?.N) ?? 0,
+      rows: num(item.rows?.N) ?? 0,
+      tombstoneRows: num(item.tombstoneRows?.N) ?? 0,
     }));
   }
 }

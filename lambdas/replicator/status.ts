@@ -1,6 +1,3 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { countReplica } from './replica-store';
 import type { ReplicaRoute } from './routes';
 import type { ShardState, StateRepository } from './state-repository';
 
@@ -19,23 +16,23 @@ export interface ReplicaStatus {
 }
 
 /**
- * `GET /api/replication`. Lambda does not tell a function how far behind the stream it is (that is the
- * IteratorAge metric), so lag is the change-to-apply delay of the newest change each shard applied.
+ * `GET /api/replication`, from the replication-state table alone (one Query per replica): the replicas
+ * themselves are never read, so a request costs the same whatever their size. `items` and `tombstones`
+ * are the sums of the row-count changes each write recorded. Lambda does not tell a function how far
+ * behind the stream it is (that is the IteratorAge metric), so lag is the change-to-apply delay of the
+ * newest change each shard applied.
  */
-export async function replicationStatus(
-  routes: readonly ReplicaRoute[],
-  state: Pick<StateRepository, 'shardsOf'>,
-  client: DynamoDBClient | DynamoDBDocumentClient,
-): Promise<{ replicas: ReplicaStatus[] }> {
+export async function replicationStatus(routes: readonly ReplicaRoute[], state: Pick<StateRepository, 'shardsOf'>): Promise<{ replicas: ReplicaStatus[] }> {
   const replicas = await Promise.all(
     routes.map(async (route) => {
-      const [shards, counts] = await Promise.all([state.shardsOf(route.replica), countReplica(client, route.replica)]);
-      const sum = (field: 'applied' | 'skipped' | 'failed') => shards.reduce((total, shard) => total + shard[field], 0);
+      const shards = await state.shardsOf(route.replica);
+      const sum = (field: 'applied' | 'skipped' | 'failed' | 'rows' | 'tombstoneRows') => shards.reduce((total, shard) => total + shard[field], 0);
       const latest = (field: 'lastAppliedAt' | 'lastChangeAt') => Math.max(0, ...shards.map((shard) => shard[field] ?? 0));
       return {
         name: route.replica,
         source: route.source,
-        ...counts,
+        items: Math.max(0, sum('rows')),
+        tombstones: Math.max(0, sum('tombstoneRows')),
         applied: sum('applied'),
         skipped: sum('skipped'),
         failed: sum('failed'),

@@ -7,7 +7,8 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { TOMBSTONE_ATTRIBUTE } from '../../topology/index';
+import { TOMBSTONE_ATTRIBUTE, USERS_FOR_RULE, type ReplicaItem } from '../../topology/index';
+import { readProjection } from '../shared/replica-read';
 import { isConditionalCheckFailed } from '../shared/errors';
 import { DONE, StaleVersion, type Todo, type TodoPage, type TodoRepository } from './domain';
 
@@ -145,7 +146,10 @@ export interface UserSummary {
   sessionVersion: number;
 }
 
-/** The rule service's read-only view of users, from its replica (never the user service's table). */
+/**
+ * The rule service's read-only view of users, from its replica (never the user service's table). The
+ * replica holds only the `USERS_FOR_RULE` read model, and the item type comes from that same definition.
+ */
 export class ReplicaUserDirectory {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -154,18 +158,10 @@ export class ReplicaUserDirectory {
 
   async lookup(userName: string): Promise<UserSummary | undefined> {
     const { Item } = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { userName: userName.toLowerCase() },
-        ProjectionExpression: 'userId, displayName, sessionVersion, #deleted',
-        ExpressionAttributeNames: { '#deleted': TOMBSTONE_ATTRIBUTE },
-      }),
+      new GetCommand({ TableName: this.table, Key: { userName: userName.toLowerCase() }, ...readProjection(USERS_FOR_RULE) }),
     );
-    if (!Item || Item[TOMBSTONE_ATTRIBUTE]) return undefined;
-    return {
-      userId: typeof Item.userId === 'string' ? Item.userId : undefined,
-      displayName: typeof Item.displayName === 'string' ? Item.displayName : undefined,
-      sessionVersion: typeof Item.sessionVersion === 'number' ? Item.sessionVersion : 0,
-    };
+    const user = Item as ReplicaItem<typeof USERS_FOR_RULE> | undefined;
+    if (!user || user[TOMBSTONE_ATTRIBUTE]) return undefined;
+    return { userId: user.userId, displayName: user.displayName, sessionVersion: user.sessionVersion ?? 0 };
   }
 }

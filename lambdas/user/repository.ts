@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TOMBSTONE_ATTRIBUTE } from '../../topology/index';
+import { RULES_FOR_USER, TOMBSTONE_ATTRIBUTE, type ReplicaItem } from '../../topology/index';
+import { readProjection } from '../shared/replica-read';
 import { isConditionalCheckFailed } from '../shared/errors';
 import { StaleUser, UserNameTaken, type FailureCounter, type LoginAttemptRepository, type TodoCounts, type User, type UserRepository } from './domain';
 
@@ -84,7 +85,10 @@ export class DynamoLoginAttempts implements LoginAttemptRepository {
   }
 }
 
-/** Counts from the user service's replica of the rules table (never the rule service's own table). */
+/**
+ * Counts from the user service's replica of the rules table (never the rule service's own table), which
+ * holds only the `RULES_FOR_USER` read model; the item type comes from that same definition.
+ */
 export class ReplicaTodoCounts implements TodoCounts {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -100,13 +104,12 @@ export class ReplicaTodoCounts implements TodoCounts {
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'userId = :userId',
-          ProjectionExpression: '#status, #deleted',
-          ExpressionAttributeNames: { '#status': 'status', '#deleted': TOMBSTONE_ATTRIBUTE },
+          ...readProjection(RULES_FOR_USER),
           ExpressionAttributeValues: { ':userId': userId },
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) {
+      for (const item of (page.Items ?? []) as Array<ReplicaItem<typeof RULES_FOR_USER>>) {
         if (item[TOMBSTONE_ATTRIBUTE]) continue;
         total++;
         if (item.status === 1 || item.status === 3) open++;

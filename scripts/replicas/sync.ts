@@ -1,17 +1,30 @@
-import { DescribeTableCommand, GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { isTombstone } from '../../lambdas/replicator/apply-change';
+import { DescribeTableCommand, GetItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { isTombstone, project, tombstone } from '../../lambdas/replicator/apply-change';
 import type { AttributeMap } from '../../lambdas/replicator/change-record';
 import { DynamoDbReplicaStore } from '../../lambdas/replicator/replica-store';
+import { StateRepository } from '../../lambdas/replicator/state-repository';
+import { isConditionalCheckFailed } from '../../lambdas/shared/errors';
 import { canonical, keyOf } from '../../local/change-record';
-import { TOMBSTONE_ATTRIBUTE, TOMBSTONE_TTL_ATTRIBUTE, TOMBSTONE_TTL_SECONDS, VERSION_ATTRIBUTE } from '../../topology/index';
+import { TOMBSTONE_ATTRIBUTE, VERSION_ATTRIBUTE, type ReadModel } from '../../topology/index';
 
 export interface ReplicaPair {
   /** Name shown in output (logical name locally). */
   name: string;
   replica: string;
   source: string;
+  /** The replica's read model: besides the bookkeeping, the only attributes it may hold. */
+  attributes: ReadModel;
+  /** The replication-state table, whose row counts (what `GET /api/replication` reports) backfill corrects. */
+  stateTable?: string;
 }
 
+/** The pair of one topology or config replica, with physical names. */
+export function replicaPair(replica: { name: string; source: string; readModel: ReadModel }, physical: (logical: string) => string, stateTable?: string): ReplicaPair {
+  return { name: replica.name, replica: physical(replica.name), source: physical(replica.source), attributes: replica.readModel, ...(stateTable ? { stateTable } : {}) };
+}
+
+/** The shard id under which backfill records its corrections in the replication-state table. */
+export const BACKFILL_SHARD = 'backfill';
 const MAX_PAGES = 100_000;
 
 /** Every item of a table, page by page (bounded), in wire format. */
@@ -37,24 +50,28 @@ export interface BackfillProgress {
   skipped: number;
   tombstoned: number;
   invalid: number;
+  /** Replica rows that held attributes outside the read model (written before it existed), rewritten without them. */
+  scrubbed: number;
 }
 
 /**
- * Seeds a replica from a scan of its source with the replicator's own conditional write, so changes the
- * stream delivers meanwhile are never overwritten by an older scanned copy. Then replica items whose
- * source item no longer exists (deleted before the stream could tell) become tombstones.
+ * Seeds a replica from a scan of its source with the replicator's own conditional write and projection,
+ * so changes the stream delivers meanwhile are never overwritten by an older scanned copy. Then replica
+ * items whose source item no longer exists (deleted before the stream could tell) become tombstones,
+ * rows holding attributes outside the read model lose them, and the row counts in the
+ * replication-state table are corrected to what the replica holds.
  */
 export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProgress: (p: BackfillProgress) => void = () => {}): Promise<BackfillProgress> {
   const store = new DynamoDbReplicaStore(client);
   const keyNames = await keyNamesOf(client, pair.source);
   const described = await client.send(new DescribeTableCommand({ TableName: pair.source }));
-  const progress: BackfillProgress = { scanned: 0, total: described.Table?.ItemCount ?? 0, written: 0, skipped: 0, tombstoned: 0, invalid: 0 };
+  const progress: BackfillProgress = { scanned: 0, total: described.Table?.ItemCount ?? 0, written: 0, skipped: 0, tombstoned: 0, invalid: 0, scrubbed: 0 };
   for await (const page of scanAll(client, pair.source)) {
     await Promise.all(
       page.map(async (item) => {
         const version = Number(item[VERSION_ATTRIBUTE]?.N);
         if (!Number.isSafeInteger(version) || version < 1) progress.invalid++;
-        else if (await store.putIfNewer(pair.replica, item, version)) progress.written++;
+        else if (await store.putIfNewer(pair.replica, project(item, keyOf(item, keyNames), pair.attributes), version)) progress.written++;
         else progress.skipped++;
       }),
     );
@@ -62,22 +79,75 @@ export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProg
     progress.total = Math.max(progress.total, progress.scanned);
     onProgress({ ...progress });
   }
+  const rows = { live: 0, tombstones: 0 };
   for await (const page of scanAll(client, pair.replica)) {
-    for (const item of page) {
-      if (isTombstone(item)) continue;
-      const key = keyOf(item, keyNames);
+    for (const row of page) {
+      if (isTombstone(row)) {
+        rows.tombstones++;
+        continue;
+      }
+      const key = keyOf(row, keyNames);
+      const version = Number(row[VERSION_ATTRIBUTE]?.N ?? 0);
       const current = await client.send(new GetItemCommand({ TableName: pair.source, Key: key, ConsistentRead: true }));
-      if (current.Item) continue;
-      const version = Number(item[VERSION_ATTRIBUTE]?.N ?? 0);
-      const tombstone = { ...key, [TOMBSTONE_ATTRIBUTE]: { BOOL: true }, [VERSION_ATTRIBUTE]: { N: String(version) }, [TOMBSTONE_TTL_ATTRIBUTE]: { N: String(Math.floor(Date.now() / 1000) + TOMBSTONE_TTL_SECONDS) } };
-      if (await store.putIfNewer(pair.replica, tombstone, version)) progress.tombstoned++;
+      if (!current.Item) {
+        if (await store.putIfNewer(pair.replica, tombstone(key, version, Date.now()), version)) progress.tombstoned++;
+        rows.tombstones++;
+        continue;
+      }
+      if (await scrub(client, pair, row, key, version)) progress.scrubbed++;
+      rows.live++;
     }
   }
+  if (pair.stateTable) await correctCounts(client, pair, pair.stateTable, rows, progress);
   onProgress({ ...progress });
   return progress;
 }
 
-export type DifferenceKind = 'missing' | 'stale' | 'different' | 'not-deleted';
+/** Rewrites a live row without the attributes outside its read model, unless a newer change replaced it meanwhile. */
+async function scrub(client: DynamoDBClient, pair: ReplicaPair, row: AttributeMap, key: AttributeMap, version: number): Promise<boolean> {
+  const projected = project(row, key, pair.attributes);
+  if (Object.keys(projected).length === Object.keys(row).length) return false;
+  try {
+    await client.send(
+      new PutItemCommand({
+        TableName: pair.replica,
+        Item: projected,
+        ConditionExpression: '#v = :v AND attribute_not_exists(#d)',
+        ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE, '#d': TOMBSTONE_ATTRIBUTE },
+        ExpressionAttributeValues: { ':v': { N: String(version) } },
+      }),
+    );
+    return true;
+  } catch (err) {
+    // A newer change replaced the row: the replicator wrote it projected already.
+    if (isConditionalCheckFailed(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * The replicator keeps row counts as exact per-write changes; they drift only through what it never
+ * sees (tombstones expired by TTL, rows written before the counts existed, a lost progress write). The
+ * correction is exact on a quiet replica; changes applied during the scan can leave it off by those.
+ */
+async function correctCounts(client: DynamoDBClient, pair: ReplicaPair, stateTable: string, rows: { live: number; tombstones: number }, progress: BackfillProgress): Promise<void> {
+  const state = new StateRepository(client, stateTable);
+  const shards = await state.shardsOf(pair.replica);
+  const recorded = (field: 'rows' | 'tombstoneRows') => shards.reduce((total, shard) => total + shard[field], 0);
+  await state.record({
+    replica: pair.replica,
+    source: pair.source,
+    shardId: BACKFILL_SHARD,
+    applied: progress.written + progress.tombstoned + progress.scrubbed,
+    skipped: progress.skipped,
+    tombstones: progress.tombstoned,
+    failed: 0,
+    rows: rows.live - recorded('rows'),
+    tombstoneRows: rows.tombstones - recorded('tombstoneRows'),
+  });
+}
+
+export type DifferenceKind = 'missing' | 'stale' | 'different' | 'not-deleted' | 'outside-read-model';
 
 export interface Difference {
   replica: string;
@@ -87,7 +157,10 @@ export interface Difference {
   replicaVersion?: number;
 }
 
-/** Compares a source with its replica item by item: live source items must be copied exactly, deleted ones absent or tombstoned. */
+/**
+ * Compares a source with its replica item by item: live source items must be copied exactly as their
+ * projection onto the read model, deleted ones absent or tombstoned.
+ */
 export async function compare(client: DynamoDBClient, pair: ReplicaPair): Promise<Difference[]> {
   const keyNames = await keyNamesOf(client, pair.source);
   const id = (item: AttributeMap) => canonical(keyOf(item, keyNames));
@@ -98,22 +171,25 @@ export async function compare(client: DynamoDBClient, pair: ReplicaPair): Promis
   const differences: Difference[] = [];
   for (const [key, item] of source) {
     const copy = replica.get(key);
-    const diff = differenceOf(pair.name, keyOf(item, keyNames), item, copy);
+    const diff = differenceOf(pair, keyOf(item, keyNames), item, copy);
     if (diff) differences.push(diff);
   }
   for (const [key, copy] of replica) {
-    if (!source.has(key) && !isTombstone(copy)) differences.push(differenceOf(pair.name, keyOf(copy, keyNames), undefined, copy)!);
+    if (!source.has(key) && !isTombstone(copy)) differences.push(differenceOf(pair, keyOf(copy, keyNames), undefined, copy)!);
   }
   return differences;
 }
 
-export function differenceOf(replica: string, key: AttributeMap, item: AttributeMap | undefined, copy: AttributeMap | undefined): Difference | undefined {
+export function differenceOf(pair: Pick<ReplicaPair, 'name' | 'attributes'>, key: AttributeMap, item: AttributeMap | undefined, copy: AttributeMap | undefined): Difference | undefined {
   const sourceVersion = item ? Number(item[VERSION_ATTRIBUTE]?.N) : undefined;
   const replicaVersion = copy ? Number(copy[VERSION_ATTRIBUTE]?.N) : undefined;
-  const base = { replica, key, sourceVersion, replicaVersion };
+  const base = { replica: pair.name, key, sourceVersion, replicaVersion };
   if (!item) return copy && !isTombstone(copy) ? { ...base, kind: 'not-deleted' } : undefined;
   if (!copy || isTombstone(copy)) return { ...base, kind: 'missing' };
-  if (canonical(item) === canonical(copy)) return undefined;
+  const expected = project(item, key, pair.attributes);
+  if (canonical(expected) === canonical(copy)) return undefined;
+  // A row holding more than its read model is a leak, whatever its version: report it as such.
+  if (Object.keys(copy).length > Object.keys(project(copy, key, pair.attributes)).length) return { ...base, kind: 'outside-read-model' };
   return { ...base, kind: (replicaVersion ?? 0) < (sourceVersion ?? 0) ? 'stale' : 'different' };
 }
 
@@ -126,7 +202,7 @@ export async function recheck(client: DynamoDBClient, pairs: ReplicaPair[], diff
       client.send(new GetItemCommand({ TableName: pair.source, Key: diff.key, ConsistentRead: true })),
       client.send(new GetItemCommand({ TableName: pair.replica, Key: diff.key, ConsistentRead: true })),
     ]);
-    const again = differenceOf(diff.replica, diff.key, item.Item, copy.Item);
+    const again = differenceOf(pair, diff.key, item.Item, copy.Item);
     if (again) remaining.push(again);
   }
   return remaining;

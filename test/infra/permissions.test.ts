@@ -6,7 +6,8 @@ vi.mock('../../infra/bundle', async () => (await import('../helpers/pulumi-mocks
 
 const READ = ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'];
 const READ_WRITE = [...READ, 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-const REPLICA_WRITE = ['dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'];
+// The replicator never reads a replica: one conditional PutItem per change, status from its own state table.
+const REPLICA_WRITE = ['dynamodb:PutItem'];
 const INDEX_READ = ['dynamodb:Query', 'dynamodb:Scan'];
 const STREAM_READ = ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards', 'kinesis:SubscribeToShard'];
 
@@ -37,8 +38,8 @@ const ALLOWED: Record<FunctionName, Record<string, string[]>> = {
   replicator: {
     ...own('replicator'),
     ...tableAccess('replication-state', READ_WRITE),
-    ...tableAccess('rules-replica-for-user', REPLICA_WRITE),
-    ...tableAccess('users-replica-for-rule', REPLICA_WRITE),
+    [table('rules-replica-for-user')]: REPLICA_WRITE,
+    [table('users-replica-for-rule')]: REPLICA_WRITE,
     [STREAM]: STREAM_READ,
     [QUEUE]: ['sqs:SendMessage'],
   },

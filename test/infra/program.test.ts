@@ -75,8 +75,8 @@ describe('functions', () => {
     expect(env('rule').USERS_REPLICA_TABLE).toBe(`${PREFIX}-users-replica-for-rule`);
     expect(env('user').RULES_REPLICA_TABLE).toBe(`${PREFIX}-rules-replica-for-user`);
     expect(JSON.parse(env('replicator').REPLICAS!)).toEqual([
-      { replica: `${PREFIX}-rules-replica-for-user`, source: `${PREFIX}-rules` },
-      { replica: `${PREFIX}-users-replica-for-rule`, source: `${PREFIX}-users` },
+      { replica: `${PREFIX}-rules-replica-for-user`, source: `${PREFIX}-rules`, attributes: { status: 'N' } },
+      { replica: `${PREFIX}-users-replica-for-rule`, source: `${PREFIX}-users`, attributes: { userId: 'S', displayName: 'S', sessionVersion: 'N' } },
     ]);
     expect(env('replicator').CHANGE_STREAM_NAME).toBe(`${PREFIX}-changes`);
   });

@@ -4,6 +4,7 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { startEventSourceMapping, type EsmFaults, type EsmSettings, type EventSourceMapping } from '../../local/event-source-mapping';
 import { startKinesis, type LocalKinesis } from '../../local/kinesis';
 import { startStreamingDestination, type StreamingDestination } from '../../local/streaming-destination';
+import { replicaRoute, replicas } from '../../topology/index';
 import { sessionKeys, type SessionKeys } from '../helpers/factories';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';
 
@@ -36,10 +37,7 @@ export async function startPipeline(options: { faults?: EsmFaults; settings?: Pa
   });
   const keys = await sessionKeys();
   Object.assign(process.env, {
-    REPLICAS: JSON.stringify([
-      { replica: names['rules-replica-for-user'], source: names.rules },
-      { replica: names['users-replica-for-rule'], source: names.users },
-    ]),
+    REPLICAS: JSON.stringify(replicas.map((r) => replicaRoute(r, (logical) => names[logical]!))),
     REPLICATION_STATE_TABLE: names['replication-state'],
     SESSION_PUBLIC_KEY: JSON.stringify(keys.publicJwk),
     LOG_LEVEL: 'ERROR',

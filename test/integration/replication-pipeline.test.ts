@@ -17,22 +17,22 @@ async function replicaItem(key: Record<string, string>) {
 }
 
 describe('replication pipeline (proxy → kinesalite → event source mapping → replicator)', () => {
-  it('a todo created, renamed and deleted shows up, changes and turns into a tombstone in its replica', async () => {
+  it('a todo created, completed and deleted shows up, changes and turns into a tombstone in its replica, which holds only its read model', async () => {
     // Prepare
     const key = { userId: 'u1', key: 'k1' };
     // Act
-    await pipeline.writer.send(new PutCommand({ TableName: rules(), Item: { ...key, name: 'first', version: 1 }, ConditionExpression: 'attribute_not_exists(userId)' }));
+    await pipeline.writer.send(new PutCommand({ TableName: rules(), Item: { ...key, name: 'first', status: 1, version: 1 }, ConditionExpression: 'attribute_not_exists(userId)' }));
     expect(await pipeline.esm.waitIdle(5_000)).toBe(true);
     const created = await replicaItem(key);
-    await pipeline.writer.send(new UpdateCommand({ TableName: rules(), Key: key, UpdateExpression: 'SET #n = :n, version = :v', ExpressionAttributeNames: { '#n': 'name' }, ExpressionAttributeValues: { ':n': 'renamed', ':v': 2 } }));
+    await pipeline.writer.send(new UpdateCommand({ TableName: rules(), Key: key, UpdateExpression: 'SET #n = :n, #s = :s, version = :v', ExpressionAttributeNames: { '#n': 'name', '#s': 'status' }, ExpressionAttributeValues: { ':n': 'renamed', ':s': 2, ':v': 2 } }));
     expect(await pipeline.esm.waitIdle(5_000)).toBe(true);
     const renamed = await replicaItem(key);
     await pipeline.writer.send(new DeleteCommand({ TableName: rules(), Key: key }));
     expect(await pipeline.esm.waitIdle(5_000)).toBe(true);
     const deleted = await replicaItem(key);
     // Assess
-    expect(created).toEqual({ ...key, name: 'first', version: 1 });
-    expect(renamed).toEqual({ ...key, name: 'renamed', version: 2 });
+    expect(created).toEqual({ ...key, status: 1, version: 1 });
+    expect(renamed).toEqual({ ...key, status: 2, version: 2 });
     expect(deleted).toMatchObject({ ...key, _deleted: true, version: 2 });
     expect(deleted?._expiresAt).toBeGreaterThan(Date.now() / 1000);
   });

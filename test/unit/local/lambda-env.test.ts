@@ -50,8 +50,8 @@ describe('lambdaEnv', () => {
   it('tells the replicator which replica copies which source, and where its state lives', () => {
     const env = envFor('replicator');
     expect(JSON.parse(env.REPLICAS ?? '')).toEqual([
-      { replica: 'dev-rules-replica-for-user', source: 'dev-rules' },
-      { replica: 'dev-users-replica-for-rule', source: 'dev-users' },
+      { replica: 'dev-rules-replica-for-user', source: 'dev-rules', attributes: { status: 'N' } },
+      { replica: 'dev-users-replica-for-rule', source: 'dev-users', attributes: { userId: 'S', displayName: 'S', sessionVersion: 'N' } },
     ]);
     expect(env.REPLICATION_STATE_TABLE).toBe('dev-replication-state');
     expect(env.CHANGE_STREAM_NAME).toBe('dev-changes');

@@ -1,6 +1,5 @@
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { ReplicaStore } from '../../../lambdas/replicator/apply-change';
-import { wins } from '../../../lambdas/replicator/apply-change';
+import { rowState, wins, type ReplicaStore, type RowState } from '../../../lambdas/replicator/apply-change';
 import type { AttributeMap, DynamoDbChangeRecord } from '../../../lambdas/replicator/change-record';
 
 /** A change record as the streaming destination publishes it. */
@@ -58,13 +57,14 @@ export class MemoryReplicaStore implements ReplicaStore {
 
   constructor(private readonly keyNames: string[] = ['userId', 'key']) {}
 
-  async putIfNewer(table: string, item: AttributeMap): Promise<boolean> {
+  async putIfNewer(table: string, item: AttributeMap): Promise<RowState | undefined> {
     const rows = this.tables.get(table) ?? new Map<string, AttributeMap>();
     this.tables.set(table, rows);
     const id = JSON.stringify(this.keyNames.map((name) => item[name]));
-    if (!wins(rows.get(id), item)) return false;
+    const before = rows.get(id);
+    if (!wins(before, item)) return undefined;
     rows.set(id, item);
-    return true;
+    return rowState(before);
   }
 
   rows(table: string): AttributeMap[] {

@@ -4,7 +4,7 @@ import type { ShardProgress } from '../../../lambdas/replicator/state-repository
 import { createLogger } from '../../../lambdas/shared/logger';
 import { changeRecord, kinesisEvent, kinesisRecord, MemoryReplicaStore } from './change-builders';
 
-const routes = [{ replica: 'rules-replica', source: 'rules' }];
+const routes = [{ replica: 'rules-replica', source: 'rules', attributes: { name: 'S' } } as const];
 const logger = createLogger('replicator-test');
 logger.setLogLevel('SILENT');
 
@@ -32,7 +32,7 @@ describe('processChanges', () => {
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['101', '102', '103']);
     expect(store.rows('rules-replica')).toHaveLength(1);
     expect(saved).toEqual([
-      { replica: 'rules-replica', source: 'rules', shardId: 'shardId-000000000000', applied: 1, skipped: 1, tombstones: 0, failed: 0, lastSequenceNumber: '104', lastChangeAt: 1_700_000_000_123.456 },
+      { replica: 'rules-replica', source: 'rules', shardId: 'shardId-000000000000', applied: 1, skipped: 1, tombstones: 0, failed: 0, rows: 1, tombstoneRows: 0, lastSequenceNumber: '104', lastChangeAt: 1_700_000_000_123.456 },
     ]);
   });
 
@@ -46,6 +46,6 @@ describe('processChanges', () => {
     const oldImage = { userId: { S: 'u1' }, key: { S: 'k1' }, version: { N: '1' } };
     await processChanges(kinesisEvent([kinesisRecord(changeRecord(), '1', 'shardId-000000000001'), kinesisRecord(changeRecord({ eventName: 'REMOVE', oldImage }), '2', 'shardId-000000000001')]), d);
     expect(saved).toHaveLength(1);
-    expect(saved[0]).toMatchObject({ shardId: 'shardId-000000000001', applied: 1, tombstones: 1, lastSequenceNumber: '2' });
+    expect(saved[0]).toMatchObject({ shardId: 'shardId-000000000001', applied: 1, tombstones: 1, rows: 0, tombstoneRows: 1, lastSequenceNumber: '2' });
   });
 });

@@ -1,0 +1,45 @@
+import { describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../../infra/config';
+import { PREFIX, runProgram } from '../helpers/pulumi-mocks';
+
+vi.mock('../../infra/bundle', async () => (await import('../helpers/pulumi-mocks')).fakeBundleModule());
+
+const parse = (replicas: unknown) => parseConfig((key) => (key === 'replicas' ? JSON.stringify(replicas) : undefined), 'noops-todo', 'dev').replicas;
+const avatars = { name: 'avatars-for-static', source: 'users', reader: 'static', envVar: 'AVATARS_TABLE' };
+
+describe('stack-config replicas and their read models', () => {
+  it('gives a replica the code reads its compiled read model, and a new one the named attributes with the source\'s types', () => {
+    // Act
+    const [forRule, forStatic] = parse([
+      { name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE' },
+      { ...avatars, attributes: ['displayName', 'avatar', 'sessionVersion'] },
+    ]);
+    // Assess
+    expect(forRule!.readModel).toEqual({ userId: 'S', displayName: 'S', sessionVersion: 'N' });
+    expect(forStatic!.readModel).toEqual({ displayName: 'S', avatar: 'S', sessionVersion: 'N' });
+  });
+
+  it.each([
+    ['no attributes for a replica the code does not know', [avatars], /replicas\[0\]\.attributes: must list the attributes the reader may see, from users's replicable attributes/],
+    ['an empty list', [{ ...avatars, attributes: [] }], /replicas\[0\]\.attributes: must list/],
+    ['a password hash', [{ ...avatars, attributes: ['displayName', 'passwordHash'] }], /replicas\[0\]\.attributes: "passwordHash" is not replicable from users/],
+    ['an e-mail address', [{ ...avatars, attributes: ['email'] }], /"email" is not replicable from users/],
+    ['the bookkeeping', [{ ...avatars, attributes: ['version'] }], /"version" is not replicable/],
+    ['an attribute twice', [{ ...avatars, attributes: ['avatar', 'avatar'] }], /lists an attribute twice/],
+    ['a read model other than the reader was compiled against', [{ name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE', attributes: ['displayName'] }], /read by the rule service's code, compiled against the read model userId, displayName, sessionVersion/],
+    ['a read model that does not fit the source', [{ name: 'rules-replica-for-user', source: 'users', reader: 'user', envVar: 'RULES_REPLICA_TABLE' }], /"status" is not replicable from users/],
+  ])('rejects %s with a ConfigError naming the key', (_what, replicas, message) => {
+    expect(() => parse(replicas)).toThrow(message);
+    expect(() => parse(replicas)).toThrow(/^Invalid configuration noops-todo:replicas\[0\]\.attributes: /);
+  });
+
+  it('hands each replica\'s read model to the replicator in REPLICAS', async () => {
+    // Act
+    const run = await runProgram({ replicas: [{ name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE' }, { ...avatars, attributes: ['avatar'] }] });
+    // Assess
+    expect(JSON.parse(run.find('aws:lambda/function:Function', 'replicator-function-fn').inputs.environment.variables.REPLICAS)).toEqual([
+      { replica: `${PREFIX}-users-replica-for-rule`, source: `${PREFIX}-users`, attributes: { userId: 'S', displayName: 'S', sessionVersion: 'N' } },
+      { replica: `${PREFIX}-avatars-for-static`, source: `${PREFIX}-users`, attributes: { avatar: 'S' } },
+    ]);
+  });
+});
