@@ -52,8 +52,17 @@ describe('stack configuration', () => {
     ['customDomain', { customDomain: 'https://todo.example.com', hostedZoneId: 'Z1' }],
     ['alarmEmail', { alarmEmail: 'not-an-address' }],
     ['priceClass', { priceClass: 'cheap' }],
+    ['deploymentConfig', { deploymentConfig: 'CodeDeployDefault.AllAtOnce' }],
+    ['deploymentConfig', { deploymentConfig: 'canary' }],
   ])('rejects a bad %s, naming the key', (key, values) => {
     expect(() => parse(values)).toThrow(`Invalid configuration noops-todo:${key}:`);
+  });
+
+  it('releases all at once unless the stack is production, where it canaries; an explicit choice wins', () => {
+    expect(parse({}).deploymentConfig).toBe('CodeDeployDefault.LambdaAllAtOnce');
+    expect(parse({ production: 'true' }).deploymentConfig).toBe('CodeDeployDefault.LambdaCanary10Percent5Minutes');
+    expect(parse({ production: 'true', deploymentConfig: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute' }).deploymentConfig).toBe('CodeDeployDefault.LambdaLinear10PercentEvery1Minute');
+    expect(() => parse({ deploymentConfig: 'CodeDeployDefault.OneAtATime' })).toThrow(/must be a CodeDeploy Lambda configuration \(CodeDeployDefault\.LambdaAllAtOnce, .*\), got "CodeDeployDefault\.OneAtATime"/);
   });
 
   it('fails the program (and so the preview) before creating anything', async () => {
