@@ -37,6 +37,8 @@ export class LambdaFunction extends pulumi.ComponentResource {
 
     function createRole(parent: LambdaFunction) {
       return new aws.iam.Role(`${name}-role`, {
+        // Named like the function, so the CI deploy role can be confined to the stack's name prefix.
+        name: args.functionName,
         description: `Execution role of ${args.functionName}`,
         assumeRolePolicy: JSON.stringify({
           Version: '2012-10-17',
