@@ -30,15 +30,14 @@ export function planStep(target: ReleaseTarget, alias: AliasState, activeDeploym
  * inline as an AppSpecContent revision whose sha256 is of exactly this string.
  */
 export function appSpec(target: ReleaseTarget, currentVersion: string): { content: string; sha256: string } {
-  const content = JSON.stringify({
-    version: 0.0,
-    Resources: [{
-      [target.function]: {
-        Type: 'AWS::Lambda::Function',
-        Properties: { Name: target.functionName, Alias: target.alias, CurrentVersion: currentVersion, TargetVersion: target.targetVersion },
-      },
-    }],
-  });
+  const resources = [{
+    [target.function]: {
+      Type: 'AWS::Lambda::Function',
+      Properties: { Name: target.functionName, Alias: target.alias, CurrentVersion: currentVersion, TargetVersion: target.targetVersion },
+    },
+  }];
+  // Written as the documented `0.0` (JSON.stringify would print 0).
+  const content = `{"version":0.0,"Resources":${JSON.stringify(resources)}}`;
   return { content, sha256: createHash('sha256').update(content).digest('hex') };
 }
 

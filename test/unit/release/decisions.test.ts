@@ -29,6 +29,7 @@ describe('which functions a release deploys', () => {
       version: 0,
       Resources: [{ rule: { Type: 'AWS::Lambda::Function', Properties: { Name: 'noops-todo-prod-rule', Alias: 'live', CurrentVersion: '7', TargetVersion: '8' } } }],
     });
+    expect(spec.content.startsWith('{"version":0.0,')).toBe(true);
     expect(spec.sha256).toBe(createHash('sha256').update(spec.content).digest('hex'));
     expect(appSpecVersions(spec.content)).toEqual({ currentVersion: '7', targetVersion: '8' });
     expect(appSpecVersions('version: 0.0')).toBeUndefined();
