@@ -10,6 +10,7 @@ import {
   type TableName,
 } from '../topology/index';
 import { LAMBDA_FUNCTION_NAME_MAX, STACK_NAME_CHARS } from './aws-names';
+import { DEFAULT_DEPLOYMENT_CONFIG, DEPLOYMENT_CONFIGS, isDeploymentConfigName, type DeploymentConfigName } from '../topology/release';
 
 /** A replica as stack config describes it (`noops-todo:replicas`); defaults to topology's list. */
 export interface ReplicaConfig {
@@ -42,6 +43,8 @@ export interface StackConfig {
   api: { throttleRateLimit: number; throttleBurstLimit: number; corsOrigins: string[] };
   site: { customDomain?: string; hostedZoneId?: string; priceClass: string };
   alarmEmail?: string;
+  /** How CodeDeploy shifts each HTTP function's `live` alias to a new version (stream consumers: all at once). */
+  deploymentConfig: DeploymentConfigName;
 }
 
 /** Values CloudWatch Logs accepts for retentionInDays. */
@@ -70,9 +73,12 @@ export function parseConfig(get: ConfigSource, project: string, stack: string): 
   checkConsumerReservation(functionSettings, kinesisMode === 'PROVISIONED' ? shardCount : undefined);
   const alarmEmail = r.string('alarmEmail');
   if (alarmEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) throw new ConfigError('alarmEmail', `must be an e-mail address, got "${alarmEmail}"`);
+  const production = r.boolean('production', false);
+  const deploymentConfig = r.string('deploymentConfig') ?? DEFAULT_DEPLOYMENT_CONFIG[production ? 'production' : 'other'];
+  if (!isDeploymentConfigName(deploymentConfig)) throw new ConfigError('deploymentConfig', `must be a CodeDeploy Lambda configuration (${Object.keys(DEPLOYMENT_CONFIGS).join(', ')}), got "${deploymentConfig}"`);
   return {
     prefix: `${project}-${stack}`,
-    production: r.boolean('production', false),
+    production,
     replicas: parseReplicas(r.json('replicas') ?? defaultReplicas.map((x) => ({ ...x }))),
     logRetentionDays: r.number('logRetentionDays', 14, (n) => LOG_RETENTION_DAYS.includes(n), `one of ${LOG_RETENTION_DAYS.join(', ')}`),
     logLevel: r.oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const, 'INFO'),
@@ -90,6 +96,7 @@ export function parseConfig(get: ConfigSource, project: string, stack: string): 
     },
     site: { customDomain, hostedZoneId, priceClass: r.oneOf('priceClass', ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const, 'PriceClass_100') },
     alarmEmail,
+    deploymentConfig,
   };
 }
 

@@ -6,6 +6,7 @@ import { Alarms } from './components/alarms';
 import { ChangeStream } from './components/change-stream';
 import { HttpApi } from './components/http-api';
 import { Replica } from './components/replica';
+import { Rollout } from './components/rollout';
 import { Service } from './components/service';
 import { SessionKey } from './components/session-key';
 import { Site } from './components/site';
@@ -80,6 +81,20 @@ const alarms = new Alarms('alarms', {
   email: config.alarmEmail,
 });
 
+const rollout = new Rollout('rollout', {
+  physicalName: config.prefix,
+  deploymentConfig: config.deploymentConfig,
+  topicArn: alarms.topic.arn,
+  functions: Object.fromEntries(functions.map((spec) => [spec.name, {
+    spec,
+    fn: services[spec.name].fn,
+    timeoutSeconds: config.functions[spec.name].timeoutSeconds,
+    // Every function answers routes, so the API's 5xx judges each; the stream consumer is also judged
+    // by replication falling behind or giving batches up.
+    guardAlarmNames: [alarms.byId['api-5xx']!, ...(spec.consumesChangeStream ? [alarms.byId['replication-lag']!, alarms.byId['replication-failures']!] : [])].map((a) => a.name),
+  }])),
+});
+
 /** Everything a function may touch besides its own tables (ARCHITECTURE "Functions and their permissions"). */
 function linksOf(spec: FunctionSpec): Link[] {
   const links = replicas.filter((r) => r.args.replica.reader === spec.name).map((r) => r.link('read'));
@@ -103,3 +118,8 @@ export const logGroupNames = Object.fromEntries(functions.map((spec) => [spec.na
 export const accessLogGroupName = api.accessLogGroup.name;
 export const alarmTopicArn = alarms.topic.arn;
 export const dashboardName = alarms.dashboard.dashboardName;
+/** What `npm run release` reads: per function its CodeDeploy group, alias and the version to release. */
+export const release = {
+  region: aws.getRegionOutput().region,
+  functions: Object.fromEntries(functions.map((spec) => [spec.name, rollout.target(spec.name)])),
+};

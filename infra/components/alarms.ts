@@ -24,6 +24,8 @@ interface AlarmSpec {
 export class Alarms extends pulumi.ComponentResource {
   readonly topic: aws.sns.Topic;
   readonly alarms: aws.cloudwatch.MetricAlarm[];
+  /** By spec id (`api-5xx`, `replication-lag`, …): the rollout's deployment groups stop on some of them. */
+  readonly byId: Record<string, aws.cloudwatch.MetricAlarm>;
   readonly dashboard: aws.cloudwatch.Dashboard;
 
   constructor(name: string, args: AlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -33,6 +35,7 @@ export class Alarms extends pulumi.ComponentResource {
     this.topic = createTopic(this);
     if (args.email) createSubscription(this, args.email);
     this.alarms = specs.map((spec) => createAlarm(this, spec));
+    this.byId = Object.fromEntries(specs.map((spec, i) => [spec.id, this.alarms[i]!]));
     this.dashboard = createDashboard(this);
     this.registerOutputs({ topicArn: this.topic.arn, dashboardName: this.dashboard.dashboardName });
 

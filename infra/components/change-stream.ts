@@ -64,13 +64,15 @@ export class ChangeStream extends pulumi.ComponentResource {
   }
 
   /**
-   * Triggers `consumer` with batches from every shard, with the same settings the local emulation
-   * uses. The consumer must already hold `link()`: AWS checks the role when the mapping is created.
+   * Triggers `consumer`'s `live` alias with batches from every shard, with the same settings the local
+   * emulation uses. The consumer must already hold `link()`: AWS checks the role when the mapping is
+   * created. An alias ARN is a valid FunctionName for a mapping ("CreateEventSourceMapping", AWS Lambda
+   * API Reference), so a release moves the consumer with the alias instead of through `$LATEST`.
    */
   subscribe(consumerName: string, consumer: LambdaFunction): aws.lambda.EventSourceMapping {
     return new aws.lambda.EventSourceMapping(`${this.name}-${consumerName}`, {
       eventSourceArn: this.stream.arn,
-      functionName: consumer.function.arn,
+      functionName: consumer.alias.arn,
       startingPosition: CHANGE_CONSUMER.startingPosition,
       batchSize: CHANGE_CONSUMER.batchSize,
       maximumBatchingWindowInSeconds: CHANGE_CONSUMER.maximumBatchingWindowSeconds,

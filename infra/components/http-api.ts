@@ -72,12 +72,17 @@ export class HttpApi extends pulumi.ComponentResource {
     }
   }
 
-  /** Routes `routeKeys` to `fn` through one proxy integration, each with its own invoke permission. */
+  /**
+   * Routes `routeKeys` to `fn`'s `live` alias through one proxy integration, each with its own invoke
+   * permission. The alias ARN (never the unqualified ARN, which means `$LATEST`) is what lets CodeDeploy
+   * shift this traffic; a permission on the function does not cover its aliases, so each is granted on
+   * the alias itself (`qualifier`, "Lambda resource-based policies", AWS Lambda Developer Guide).
+   */
   route(fnName: string, fn: LambdaFunction, routeKeys: readonly string[]): aws.apigatewayv2.Route[] {
     const integration = new aws.apigatewayv2.Integration(`${this.name}-${fnName}-integration`, {
       apiId: this.api.id,
       integrationType: 'AWS_PROXY',
-      integrationUri: fn.function.arn,
+      integrationUri: fn.alias.arn,
       integrationMethod: 'POST',
       payloadFormatVersion: '2.0',
     }, { parent: this });
@@ -86,6 +91,7 @@ export class HttpApi extends pulumi.ComponentResource {
       new aws.lambda.Permission(`${this.name}-${slug}-permission`, {
         action: 'lambda:InvokeFunction',
         function: fn.function.name,
+        qualifier: fn.alias.name,
         principal: 'apigateway.amazonaws.com',
         sourceArn: pulumi.interpolate`${this.api.executionArn}/${routeArnSuffix(routeKey)}`,
       }, { parent: this });

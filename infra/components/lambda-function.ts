@@ -1,16 +1,20 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { LIVE_ALIAS } from '../../topology/release';
 import { mergeLinks, policyDocument, type Link, type Statement } from '../link';
 
 /**
  * One Lambda function with everything it owns: its log group, its role and the role's single inline
- * policy, built only from the links it is given (plus writing its own logs and traces).
+ * policy, built only from the links it is given (plus writing its own logs and traces), and the `live`
+ * alias every trigger invokes. Each `pulumi up` that changes code or configuration publishes a new
+ * version; moving `live` onto it is the release's job (docs/release.md), not the program's.
  */
 export class LambdaFunction extends pulumi.ComponentResource {
   readonly function: aws.lambda.Function;
   readonly role: aws.iam.Role;
   readonly policy: aws.iam.RolePolicy;
   readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly alias: aws.lambda.Alias;
 
   constructor(name: string, args: LambdaFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     super('noops-todo:compute:LambdaFunction', name, {}, opts);
@@ -20,7 +24,8 @@ export class LambdaFunction extends pulumi.ComponentResource {
     this.role = createRole(this);
     this.policy = createPolicy(this, this.role, this.logGroup, link.statements);
     this.function = createFunction(this);
-    this.registerOutputs({ functionName: this.function.name, logGroupName: this.logGroup.name, roleArn: this.role.arn });
+    this.alias = createAlias(this);
+    this.registerOutputs({ functionName: this.function.name, aliasArn: this.alias.arn, version: this.function.version, logGroupName: this.logGroup.name, roleArn: this.role.arn });
 
     function createLogGroup(parent: LambdaFunction) {
       // Lambda's default group name, so tools that assume it still find the logs.
@@ -33,6 +38,8 @@ export class LambdaFunction extends pulumi.ComponentResource {
 
     function createRole(parent: LambdaFunction) {
       return new aws.iam.Role(`${name}-role`, {
+        // Named like the function, so the CI deploy role can be confined to the stack's name prefix.
+        name: args.functionName,
         description: `Execution role of ${args.functionName}`,
         assumeRolePolicy: JSON.stringify({
           Version: '2012-10-17',
@@ -65,7 +72,23 @@ export class LambdaFunction extends pulumi.ComponentResource {
         // Powertools logger writes its own JSON lines either way.
         loggingConfig: { logFormat: 'Text', logGroup: parent.logGroup.name },
         environment: { variables: { ...args.environment, ...link.env } },
+        // A new immutable version per code or configuration change; `version` is the latest one.
+        publish: true,
       }, { parent, dependsOn: [parent.policy, parent.logGroup] });
+    }
+
+    function createAlias(parent: LambdaFunction) {
+      return new aws.lambda.Alias(`${name}-alias`, {
+        name: LIVE_ALIAS,
+        functionName: parent.function.name,
+        // Only the first `pulumi up` points the alias (at the first version). From then on CodeDeploy
+        // owns it: a deployment rewrites functionVersion and, while traffic shifts, routingConfig. A
+        // Pulumi diff on either would undo a rollout or a rollback half-way, so both are ignored.
+        // Pulumi has no CodeDeploy update policy like CloudFormation's CodeDeployLambdaAliasUpdate
+        // ("UpdatePolicy attribute", AWS CloudFormation User Guide); ignoreChanges is its way to let
+        // another system own a property ("ignoreChanges", https://www.pulumi.com/docs/iac/concepts/options/ignorechanges/).
+        functionVersion: parent.function.version,
+      }, { parent, ignoreChanges: ['functionVersion', 'routingConfig'] });
     }
   }
 }

@@ -135,7 +135,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case 'aws:iam/role:Role':
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}` };
     case 'aws:lambda/function:Function':
-      return { arn: arn('lambda', `function:${inputs.name}`), invokeArn: `arn:aws:apigateway:${REGION}:lambda:path/functions/${inputs.name}/invocations` };
+      // With `publish`, the first deployment publishes version 1.
+      return { arn: arn('lambda', `function:${inputs.name}`), invokeArn: `arn:aws:apigateway:${REGION}:lambda:path/functions/${inputs.name}/invocations`, version: inputs.publish ? '1' : '$LATEST' };
+    case 'aws:lambda/alias:Alias':
+      return { arn: arn('lambda', `function:${inputs.functionName}:${inputs.name}`) };
     case 'aws:apigatewayv2/api:Api':
       return { apiEndpoint: `https://${name}-id.execute-api.${REGION}.amazonaws.com`, executionArn: arn('execute-api', `${name}-id`) };
     case 'aws:cloudfront/distribution:Distribution':

@@ -53,6 +53,8 @@ describe('stack configuration', () => {
     ['customDomain', { customDomain: 'https://todo.example.com', hostedZoneId: 'Z1' }],
     ['alarmEmail', { alarmEmail: 'not-an-address' }],
     ['priceClass', { priceClass: 'cheap' }],
+    ['deploymentConfig', { deploymentConfig: 'CodeDeployDefault.AllAtOnce' }],
+    ['deploymentConfig', { deploymentConfig: 'canary' }],
   ])('rejects a bad %s, naming the key', (key, values) => {
     expect(() => parse(values)).toThrow(`Invalid configuration noops-todo:${key}:`);
   });
@@ -78,6 +80,13 @@ describe('stack configuration', () => {
     const reserved = inline ? JSON.parse(inline) : Object.fromEntries(block!.trim().split('\n').filter(Boolean).map((line) => line.trim().split(/:\s*/)).map(([fn, n]) => [fn, Number(n)]));
     const config = parse({ reservedConcurrency: reserved });
     for (const [fn, settings] of Object.entries(config.functions)) expect(settings.reservedConcurrency, fn).toBeUndefined();
+  });
+
+  it('releases all at once unless the stack is production, where it canaries; an explicit choice wins', () => {
+    expect(parse({}).deploymentConfig).toBe('CodeDeployDefault.LambdaAllAtOnce');
+    expect(parse({ production: 'true' }).deploymentConfig).toBe('CodeDeployDefault.LambdaCanary10Percent5Minutes');
+    expect(parse({ production: 'true', deploymentConfig: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute' }).deploymentConfig).toBe('CodeDeployDefault.LambdaLinear10PercentEvery1Minute');
+    expect(() => parse({ deploymentConfig: 'CodeDeployDefault.OneAtATime' })).toThrow(/must be a CodeDeploy Lambda configuration \(CodeDeployDefault\.LambdaAllAtOnce, .*\), got "CodeDeployDefault\.OneAtATime"/);
   });
 
   it('fails the program (and so the preview) before creating anything', async () => {

@@ -22,14 +22,14 @@ describe('HTTP API', () => {
     expect(run.find('aws:apigatewayv2/api:Api', 'api-api').inputs.corsConfiguration).toBeUndefined();
   });
 
-  it.each(routes.map((r) => [r.routeKey, r.function]))('routes %s to the %s function through a 2.0 proxy integration with an invoke permission', (routeKey, fn) => {
+  it.each(routes.map((r) => [r.routeKey, r.function]))('routes %s to the %s function\'s live alias through a 2.0 proxy integration with an invoke permission on the alias', (routeKey, fn) => {
     const route = run.ofType('aws:apigatewayv2/route:Route').find((r) => r.inputs.routeKey === routeKey);
     expect(route).toBeDefined();
     const integrationId = route!.inputs.target.replace('integrations/', '');
     const integration = run.ofType('aws:apigatewayv2/integration:Integration').find((i) => `${i.name}-id` === integrationId)!;
-    expect(integration.inputs).toMatchObject({ integrationType: 'AWS_PROXY', payloadFormatVersion: '2.0', integrationUri: `arn:aws:lambda:${REGION}:123456789012:function:${PREFIX}-${fn}` });
+    expect(integration.inputs).toMatchObject({ integrationType: 'AWS_PROXY', payloadFormatVersion: '2.0', integrationUri: `arn:aws:lambda:${REGION}:123456789012:function:${PREFIX}-${fn}:live` });
     const permission = run.ofType('aws:lambda/permission:Permission').find((p) => p.name === route!.name.replace(/-route$/, '-permission'))!;
-    expect(permission.inputs).toMatchObject({ action: 'lambda:InvokeFunction', principal: 'apigateway.amazonaws.com', function: `${PREFIX}-${fn}` });
+    expect(permission.inputs).toMatchObject({ action: 'lambda:InvokeFunction', principal: 'apigateway.amazonaws.com', function: `${PREFIX}-${fn}`, qualifier: 'live' });
     expect(permission.inputs.sourceArn.startsWith(`arn:aws:execute-api:${REGION}:123456789012:api-api-id/`)).toBe(true);
   });
 
@@ -146,12 +146,12 @@ describe('change stream', () => {
     expect(stream.shardCount).toBeUndefined();
   });
 
-  it('feeds the replicator with the CHANGE_CONSUMER settings, partial batch responses and an SQS on-failure destination', () => {
+  it('feeds the replicator\'s live alias with the CHANGE_CONSUMER settings, partial batch responses and an SQS on-failure destination', () => {
     const mappings = run.ofType('aws:lambda/eventSourceMapping:EventSourceMapping');
     expect(mappings).toHaveLength(1);
     expect(mappings[0]!.inputs).toMatchObject({
       eventSourceArn: `arn:aws:kinesis:${REGION}:123456789012:stream/${PREFIX}-changes`,
-      functionName: `arn:aws:lambda:${REGION}:123456789012:function:${PREFIX}-replicator`,
+      functionName: `arn:aws:lambda:${REGION}:123456789012:function:${PREFIX}-replicator:live`,
       startingPosition: 'TRIM_HORIZON',
       batchSize: CHANGE_CONSUMER.batchSize,
       maximumBatchingWindowInSeconds: CHANGE_CONSUMER.maximumBatchingWindowSeconds,
@@ -188,7 +188,7 @@ describe('stack shape', () => {
   });
 
   it('alarms on errors, throttles, iterator age, the failure queue and API 5xx, without e-mail by default', () => {
-    const alarms = run.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').map((a) => `${a.inputs.namespace}/${a.inputs.metricName}`);
+    const alarms = run.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').filter((a) => a.parent === 'alarms').map((a) => `${a.inputs.namespace}/${a.inputs.metricName}`);
     expect(new Set(alarms)).toEqual(new Set(['AWS/Lambda/Errors', 'AWS/Lambda/Throttles', 'AWS/Lambda/IteratorAge', 'AWS/SQS/ApproximateNumberOfMessagesVisible', 'AWS/ApiGateway/5xx']));
     expect(alarms).toHaveLength(functions.length * 2 + 3);
     expect(run.ofType('aws:sns/topicSubscription:TopicSubscription')).toHaveLength(0);
