@@ -37,6 +37,8 @@ export interface StackConfig {
   api: { throttleRateLimit: number; throttleBurstLimit: number; corsOrigins: string[] };
   site: { customDomain?: string; hostedZoneId?: string; priceClass: string };
   alarmEmail?: string;
+  /** Bump by one to rotate the session signing key (docs/deploy.md "Rotating the session key"). */
+  sessionKeyGeneration: number;
 }
 
 /** Values CloudWatch Logs accepts for retentionInDays. */
@@ -81,6 +83,7 @@ export function parseConfig(get: ConfigSource, project: string, stack: string): 
     },
     site: { customDomain, hostedZoneId, priceClass: r.oneOf('priceClass', ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const, 'PriceClass_100') },
     alarmEmail,
+    sessionKeyGeneration: r.number('sessionKeyGeneration', 1, (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1 (bump it by one to rotate)'),
   };
 }
 

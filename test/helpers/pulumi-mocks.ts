@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import { randomBytes } from 'node:crypto';
 
 /**
  * Runs the Pulumi program (infra/index.ts) against in-process mocks, as FACTS.md describes: config in
@@ -20,7 +21,17 @@ export interface RecordedResource {
   parent?: string;
   /** False for component resources. */
   custom: boolean;
+  /** The `ignoreChanges` option the program gave. */
+  ignoreChanges?: string[];
+  /** Logical names of the resources its inputs depend on. */
+  dependencies?: string[];
 }
+
+/**
+ * What the engine keeps between deployments, for programs run more than once (`runProgram(config, { state })`):
+ * each resource's last outputs by `type::name`. Only the random provider reads it (see `randomBytesState`).
+ */
+export type DeploymentState = Map<string, Record<string, unknown>>;
 
 export interface ProgramRun {
   resources: RecordedResource[];
@@ -36,15 +47,22 @@ export function setConfig(config: Record<string, unknown>): void {
     typeof value === 'string' ? value : JSON.stringify(value),
   ]);
   process.env.PULUMI_CONFIG = JSON.stringify(Object.fromEntries(entries));
+  // The SDK copies the environment into its store once per process; later runs must overwrite it.
+  pulumi.runtime.setAllConfig(Object.fromEntries(entries));
 }
 
-export async function runProgram(config: Record<string, unknown> = {}): Promise<ProgramRun> {
+export async function runProgram(config: Record<string, unknown> = {}, options: { state?: DeploymentState } = {}): Promise<ProgramRun> {
   setConfig(config);
   const resources: RecordedResource[] = [];
   const parents = new Map<string, string | undefined>();
+  const requests = new Map<string, { ignoreChanges: string[]; dependencies: string[] }>();
+  const previous = options.state ?? new Map();
   await pulumi.runtime.setMocks({
     newResource(args) {
-      const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
+      const key = `${args.type}::${args.name}`;
+      const random = args.type === 'random:index/randomBytes:RandomBytes' ? randomBytesState(args.inputs, previous.get(key)) : {};
+      const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs), ...random };
+      previous.set(key, state);
       resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true });
       return { id: `${args.name}-id`, state };
     },
@@ -59,14 +77,16 @@ export async function runProgram(config: Record<string, unknown> = {}): Promise<
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
     const parentUrn: string = req.getParent();
-    parents.set(`${req.getType()}::${req.getName()}`, parentUrn ? parentUrn.split('::').pop() : undefined);
+    const key = `${req.getType()}::${req.getName()}`;
+    parents.set(key, parentUrn ? parentUrn.split('::').pop() : undefined);
+    requests.set(key, { ignoreChanges: req.getIgnorechangesList(), dependencies: req.getDependenciesList().map((urn: string) => urn.split('::').pop()!) });
     return register(req, cb);
   };
 
   const program = (await import('../../infra/index')) as Record<string, unknown>;
   const outputs = await valueOf(pulumi.output({ ...program }));
   await settle(() => resources.length);
-  for (const r of resources) r.parent = parents.get(`${r.type}::${r.name}`);
+  for (const r of resources) Object.assign(r, { parent: parents.get(`${r.type}::${r.name}`), ...requests.get(`${r.type}::${r.name}`) });
   return {
     resources,
     outputs,
@@ -102,6 +122,19 @@ async function settle(count: () => number): Promise<void> {
     last = count();
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * The random provider's rule: a RandomBytes keeps the value in its state and generates a new one only
+ * when created or when its `keepers` change, which forces a replacement ("Arbitrary map of values that,
+ * when changed, will trigger recreation of resource", Pulumi Registry, random.RandomBytes).
+ */
+function randomBytesState(inputs: Record<string, any>, before: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (before && JSON.stringify(before.keepers ?? {}) === JSON.stringify(inputs.keepers ?? {}) && before.length === inputs.length) {
+    return { base64: before.base64, hex: before.hex };
+  }
+  const bytes = randomBytes(Number(inputs.length));
+  return { base64: bytes.toString('base64'), hex: bytes.toString('hex') };
 }
 
 /** What AWS would compute for the attributes the program reads. */

@@ -27,6 +27,7 @@ describe('stack configuration', () => {
     });
     expect(config.replicas).toEqual(replicas);
     expect(config.site.customDomain).toBeUndefined();
+    expect(config.sessionKeyGeneration).toBe(1);
   });
 
   it.each([
@@ -52,6 +53,8 @@ describe('stack configuration', () => {
     ['customDomain', { customDomain: 'https://todo.example.com', hostedZoneId: 'Z1' }],
     ['alarmEmail', { alarmEmail: 'not-an-address' }],
     ['priceClass', { priceClass: 'cheap' }],
+    ['sessionKeyGeneration', { sessionKeyGeneration: 0 }],
+    ['sessionKeyGeneration', { sessionKeyGeneration: '1.5' }],
   ])('rejects a bad %s, naming the key', (key, values) => {
     expect(() => parse(values)).toThrow(`Invalid configuration noops-todo:${key}:`);
   });

@@ -41,7 +41,7 @@ export async function startPipeline(options: { faults?: EsmFaults; settings?: Pa
       { replica: names['users-replica-for-rule'], source: names.users },
     ]),
     REPLICATION_STATE_TABLE: names['replication-state'],
-    SESSION_PUBLIC_KEY: JSON.stringify(keys.publicJwk),
+    SESSION_PUBLIC_KEYS: JSON.stringify({ keys: [keys.publicJwk] }),
     LOG_LEVEL: 'ERROR',
   });
   const { handler } = await import('../../lambdas/replicator/handler');

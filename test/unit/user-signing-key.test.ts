@@ -57,4 +57,20 @@ describe('signing key loader', () => {
     await expect(second).rejects.toThrow(/not a private JWK/);
     expect(third).toEqual(privateJwk);
   });
+
+  it('refuses a stored key that is not the current verification key, and retries on the next sign-in', async () => {
+    // Prepare: the secret still serves the key before a rotation once, then the rotated one.
+    const [before, rotated] = await Promise.all([sessionKeys(), sessionKeys()]);
+    const fake = fakeClient([() => ({ SecretString: JSON.stringify(before.privateJwk) }), () => ({ SecretString: JSON.stringify(rotated.privateJwk) })]);
+    const load = signingKeyLoader('key', fake.client, rotated.publicJwk.kid);
+
+    // Act
+    const first = load();
+    await first.catch(() => undefined);
+    const second = await load();
+
+    // Assess
+    await expect(first).rejects.toThrow(/current verification key/);
+    expect(second).toEqual(rotated.privateJwk);
+  });
 });
