@@ -21,7 +21,7 @@ const db = traceClient(tracer, createDocumentClient());
 const secure = getBooleanFromEnv('COOKIE_SECURE', true);
 const ttlSeconds = getNumberFromEnv('SESSION_TTL_SECONDS', 86400 * 7);
 const publicKeys = parseSessionKeySet(getStringFromEnv('SESSION_PUBLIC_KEYS'));
-const signingKey = signingKeyLoader(getStringFromEnv('SESSION_SIGNING_KEY_SECRET'), undefined, publicKeys.keys[0]!.kid);
+const signingKey = signingKeyLoader(getStringFromEnv('SESSION_SIGNING_KEY_SECRET'), { currentKid: publicKeys.keys[0]!.kid });
 const authenticate = authenticator(publicKeys);
 
 const users = createUserService({

@@ -10,7 +10,7 @@ import type { JWK } from 'jose';
  * variable, and a configuration change starts new instances, so both agree; a key that does not match
  * (a stale read) is refused rather than used to sign tokens no verifier would accept.
  */
-export function signingKeyLoader(secretId: string, client = new SecretsManagerClient({}), currentKid?: string): () => Promise<JWK> {
+export function signingKeyLoader(secretId: string, { client = new SecretsManagerClient({}), currentKid }: { client?: SecretsManagerClient; currentKid?: string } = {}): () => Promise<JWK> {
   let key: Promise<JWK> | undefined;
   return () =>
     (key ??= client.send(new GetSecretValueCommand({ SecretId: secretId })).then(({ SecretString }) => {
