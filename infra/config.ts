@@ -45,6 +45,8 @@ export interface StackConfig {
   alarmEmail?: string;
   /** How CodeDeploy shifts each HTTP function's `live` alias to a new version (stream consumers: all at once). */
   deploymentConfig: DeploymentConfigName;
+  /** Bump by one to rotate the session signing key (docs/deploy.md "Rotating the session key"). */
+  sessionKeyGeneration: number;
 }
 
 /** Values CloudWatch Logs accepts for retentionInDays. */
@@ -97,6 +99,7 @@ export function parseConfig(get: ConfigSource, project: string, stack: string): 
     site: { customDomain, hostedZoneId, priceClass: r.oneOf('priceClass', ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const, 'PriceClass_100') },
     alarmEmail,
     deploymentConfig,
+    sessionKeyGeneration: r.number('sessionKeyGeneration', 1, (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1 (bump it by one to rotate)'),
   };
 }
 

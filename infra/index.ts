@@ -36,7 +36,7 @@ const site = new Site('site', {
   customDomain: config.site.customDomain ? { domainName: config.site.customDomain, hostedZoneId: config.site.hostedZoneId! } : undefined,
 });
 
-const sessionKey = new SessionKey('session-key', { prefix: config.prefix, production: config.production });
+const sessionKey = new SessionKey('session-key', { prefix: config.prefix, production: config.production, generation: config.sessionKeyGeneration });
 
 const changeStream = new ChangeStream(CHANGE_STREAM.name, {
   physicalName: named(CHANGE_STREAM.name),

@@ -38,8 +38,10 @@ interface Slot {
   logging?: string;
   /** Settles once the instance is ready or has failed to start. */
   started: Promise<void>;
+  /** The function's configuration it was started with (`FunctionState.configuration`). */
+  configuration: number;
 }
-interface FunctionState { spec: PoolFunction; slots: Set<Slot>; queue: Invocation[]; spawned: number }
+interface FunctionState { spec: PoolFunction; slots: Set<Slot>; queue: Invocation[]; spawned: number; configuration: number }
 
 /**
  * Runs each function in its own warm child processes, like Lambda execution environments: one
@@ -54,7 +56,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
 
   constructor(options: FunctionPoolOptions) {
     super();
-    for (const spec of options.functions) this.fns.set(spec.name, { spec, slots: new Set(), queue: [], spawned: 0 });
+    for (const spec of options.functions) this.fns.set(spec.name, { spec, slots: new Set(), queue: [], spawned: 0, configuration: 0 });
     this.maxWorkers = Math.max(1, options.maxWorkersPerFunction ?? 4);
     this.maxQueued = Math.max(0, options.maxQueuedPerFunction ?? 100);
     this.initTimeoutMs = options.initTimeoutMs ?? 10_000;
@@ -104,6 +106,19 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     return fn ? [...fn.slots].filter((s) => s.worker).map((s) => ({ id: s.worker.id, pid: s.worker.pid, busy: !!s.current })) : [];
   }
 
+  /**
+   * A new environment for a function, as Lambda's UpdateFunctionConfiguration: invocations from now on
+   * run in new instances; idle instances stop at once, busy ones once their invocation is answered.
+   */
+  reconfigure(functionName: string, env: Record<string, string>): void {
+    const fn = this.fns.get(functionName);
+    if (!fn) throw new InvocationError('UnknownFunction', `No function named "${functionName}"`);
+    fn.spec = { ...fn.spec, env };
+    fn.configuration++;
+    for (const slot of fn.slots) this.retireIfStale(fn, slot);
+    this.schedule(fn);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     const slots = [...this.fns.values()].flatMap((fn) => {
@@ -117,7 +132,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     if (this.stopped) return;
     for (const slot of fn.slots) {
       if (!fn.queue.length) return;
-      if (slot.ready && !slot.retired && !slot.current) this.dispatch(fn, slot, fn.queue.shift() as Invocation);
+      if (slot.ready && !slot.retired && !slot.current && slot.configuration === fn.configuration) this.dispatch(fn, slot, fn.queue.shift() as Invocation);
     }
     const starting = [...fn.slots].filter((s) => !s.ready && !s.retired).length;
     let toStart = Math.min(fn.queue.length - starting, this.maxWorkers - fn.slots.size);
@@ -128,7 +143,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     const id = `${fn.spec.name}-${++fn.spawned}`;
     // Reserve the slot before the async steps so concurrent schedules do not over-spawn.
     let started!: () => void;
-    const slot = { ready: false, started: new Promise<void>((resolve) => (started = resolve)) } as Slot;
+    const slot = { ready: false, configuration: fn.configuration, started: new Promise<void>((resolve) => (started = resolve)) } as Slot;
     fn.slots.add(slot);
     try {
       await access(fn.spec.bundle).catch(() => {
@@ -136,6 +151,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
       });
       const entry = await workerEntry();
       if (this.stopped) throw new Error('stopped');
+      slot.configuration = fn.configuration;
       slot.worker = new FunctionWorker({ id, functionName: fn.spec.name, entry, bundle: fn.spec.bundle, memoryMb: fn.spec.memoryMb, env: fn.spec.env });
     } catch (err) {
       fn.slots.delete(slot);
@@ -151,6 +167,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
         clearTimeout(initTimer);
         Object.assign(slot, { ready: true, initDurationMs: message.initDurationMs });
         started();
+        this.retireIfStale(fn, slot);
         this.schedule(fn);
       } else if (message.type === 'init-error') {
         started();
@@ -187,7 +204,15 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     if (slot.current?.awsRequestId !== message.id) return;
     if (message.type === 'result') this.finish(fn, slot, undefined, message.result, message.maxMemoryUsedMb);
     else this.finish(fn, slot, new InvocationError('FunctionError', `${message.error.errorType}: ${message.error.errorMessage}`, message.error), undefined, message.maxMemoryUsedMb);
+    this.retireIfStale(fn, slot);
     this.schedule(fn);
+  }
+
+  /** An idle, ready instance started with an older configuration leaves the pool (its close reschedules). */
+  private retireIfStale(fn: FunctionState, slot: Slot): void {
+    if (slot.configuration === fn.configuration || !slot.ready || slot.current || slot.retired) return;
+    slot.retired = true;
+    void slot.worker.stop();
   }
 
   /**

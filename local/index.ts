@@ -6,7 +6,7 @@ import { createTables, startDynamo, tableDefinitions } from './dynamodb';
 import { esmSettings, startEventSourceMapping, type EsmFaults, type EsmSettings, type EventSourceMapping } from './event-source-mapping';
 import { FunctionPool, type PoolFunction } from './function-pool';
 import { startGateway } from './gateway';
-import { loadSessionKeys } from './keys';
+import { loadSessionKeys, watchSessionKeys, type SessionKeys } from './keys';
 import { startKinesis } from './kinesis';
 import { lambdaEnv } from './lambda-env';
 import { attachLogStreams } from './log-streams';
@@ -63,6 +63,8 @@ export interface Stack {
   dataDir: string | undefined;
   /** Physical name of a table or replica (what the functions get in their environment). */
   tableName(logical: string): string;
+  /** The session keys the functions run with now (`npm run session-key -- rotate` changes them). */
+  sessionKeys(): SessionKeys;
   stop(): Promise<void>;
 }
 
@@ -88,7 +90,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     const gateway = await startGateway({ port: options.port ?? Number(process.env.PORT ?? 3000), corsAllowedOrigins });
     stops.push(gateway.stop);
-    const keys = await loadSessionKeys(dataDir);
+    let keys = await loadSessionKeys(dataDir);
     const dynamo = await startDynamo(dataDir ? { path: path.join(dataDir, 'dynamodb') } : {});
     stops.push(dynamo.stop);
     await createTables(dynamo.endpoint, tableDefinitions(tables, replicas, tableName));
@@ -109,27 +111,39 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     stops.push(capture.stop);
     const endpoints = { dynamodb: capture.endpoint, secretsManager: secrets.endpoint, kinesis: kinesis.endpoint };
+    const envOf = (spec: (typeof functions)[number], bundle: string, memoryMb: number) => lambdaEnv({
+      spec: { ...spec, memoryMb },
+      replicas,
+      physicalName: tableName,
+      endpoints,
+      sessionPublicKeys: keys.publicJwks,
+      signingKeySecretId: SIGNING_KEY_SECRET_ID,
+      publicBaseUrl: gateway.url,
+      logLevel: process.env.LOG_LEVEL ?? 'INFO',
+      taskRoot: path.dirname(bundle),
+      path: process.env.PATH ?? '/usr/bin:/bin',
+      extra: { ...(corsAllowedOrigins.length ? { CORS_ALLOWED_ORIGINS: corsAllowedOrigins.join(',') } : {}), ...options.env },
+    });
+    const settings = functions.map((spec) => {
+      const override = options.functions?.[spec.name] ?? {};
+      return { spec, override, bundle: override.bundle ?? path.join(functionDir(spec.name), 'index.mjs'), memoryMb: override.memoryMb ?? spec.memoryMb };
+    });
     const pool = new FunctionPool({
-      functions: functions.map((spec): PoolFunction => {
-        const override = options.functions?.[spec.name] ?? {};
-        const bundle = override.bundle ?? path.join(functionDir(spec.name), 'index.mjs');
-        const env = lambdaEnv({
-          spec: { ...spec, memoryMb: override.memoryMb ?? spec.memoryMb },
-          replicas,
-          physicalName: tableName,
-          endpoints,
-          publicJwk: keys.publicJwk,
-          signingKeySecretId: SIGNING_KEY_SECRET_ID,
-          publicBaseUrl: gateway.url,
-          logLevel: process.env.LOG_LEVEL ?? 'INFO',
-          taskRoot: path.dirname(bundle),
-          path: process.env.PATH ?? '/usr/bin:/bin',
-          extra: { ...(corsAllowedOrigins.length ? { CORS_ALLOWED_ORIGINS: corsAllowedOrigins.join(',') } : {}), ...options.env },
-        });
-        return { name: spec.name, bundle, env, timeoutMs: (override.timeoutSeconds ?? spec.timeoutSeconds) * 1000, memoryMb: override.memoryMb ?? spec.memoryMb };
-      }),
+      functions: settings.map(({ spec, override, bundle, memoryMb }): PoolFunction => ({
+        name: spec.name, bundle, env: envOf(spec, bundle, memoryMb), timeoutMs: (override.timeoutSeconds ?? spec.timeoutSeconds) * 1000, memoryMb,
+      })),
       ...(options.maxWorkersPerFunction ? { maxWorkersPerFunction: options.maxWorkersPerFunction } : {}),
     });
+    if (dataDir) {
+      // A rotation as on AWS: the new private key becomes the secret's AWSCURRENT version, then the
+      // functions that hold keys get the new configuration, which starts new instances.
+      const watcher = watchSessionKeys(dataDir, keys.generation, (rotated) => {
+        keys = rotated;
+        secrets.put(SIGNING_KEY_SECRET_ID, JSON.stringify(keys.privateJwk));
+        for (const { spec, bundle, memoryMb } of settings) if (spec.sessionKey) pool.reconfigure(spec.name, envOf(spec, bundle, memoryMb));
+      });
+      stops.push(async () => watcher.close());
+    }
     // CloudWatch-like log stream files (read by `npm run logs`), closed after the pool's last lines.
     const logStreams = dataDir ? attachLogStreams(pool, { dataDir }) : undefined;
     stops.push(async () => {
@@ -154,7 +168,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const routes = replicas.map((r) => ({ replica: tableName(r.name), source: tableName(r.source) }));
       stops.push(await writeStackFile(dataDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: routes, pid: process.pid, startedAt: new Date().toISOString() }));
     }
-    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, dataDir, tableName, stop };
+    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, dataDir, tableName, sessionKeys: () => keys, stop };
   } catch (err) {
     await stop();
     throw err;

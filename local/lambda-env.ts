@@ -17,8 +17,8 @@ export interface LambdaEnvInput {
   physicalName: (logical: string) => string;
   /** Where the AWS SDK in the function should send each service's calls. */
   endpoints: { dynamodb: string; secretsManager: string; kinesis?: string };
-  /** Public session verification key (JWK), given to every function. */
-  publicJwk: object;
+  /** Public session verification keys (JWKs, current first), given to every function that verifies. */
+  sessionPublicKeys: readonly object[];
   /** Secrets Manager id of the private signing key; only functions with `sessionKey: 'private'` get it. */
   signingKeySecretId: string;
   publicBaseUrl: string;
@@ -58,7 +58,7 @@ export function lambdaEnv(input: LambdaEnvInput): Record<string, string> {
     // The SDK warns about the host's Node version; deployed functions run on nodejs22.x.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...tableVariables(input),
-    SESSION_PUBLIC_KEY: JSON.stringify(input.publicJwk),
+    ...(spec.sessionKey ? { SESSION_PUBLIC_KEYS: JSON.stringify({ keys: input.sessionPublicKeys }) } : {}),
     ...(spec.sessionKey === 'private' ? { SESSION_SIGNING_KEY_SECRET: input.signingKeySecretId } : {}),
     // Plain-http localhost cannot carry Secure cookies.
     COOKIE_SECURE: 'false',

@@ -6,22 +6,30 @@ import { LOCAL_REGION } from './lambda-env';
 
 export interface SecretsManager {
   endpoint: string;
+  /** PutSecretValue: a new version of an existing secret becomes AWSCURRENT, the one before AWSPREVIOUS. */
+  put(name: string, value: string): void;
   stop(): Promise<void>;
+}
+
+interface SecretVersion {
+  SecretString: string;
+  VersionId: string;
+  CreatedDate: number;
 }
 
 interface StoredSecret {
   Name: string;
   ARN: string;
-  SecretString: string;
-  VersionId: string;
-  CreatedDate: number;
+  /** Newest first: [0] is AWSCURRENT, [1] AWSPREVIOUS; older ones carry no label. */
+  versions: SecretVersion[];
 }
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 
 /**
  * Just enough of Secrets Manager for a function to read its key with the real SDK
- * (AWS_ENDPOINT_URL_SECRETS_MANAGER): GetSecretValue over the JSON 1.1 protocol, by name or ARN.
+ * (AWS_ENDPOINT_URL_SECRETS_MANAGER): GetSecretValue over the JSON 1.1 protocol, by name or ARN, of the
+ * AWSCURRENT version unless a VersionStage or VersionId is asked for.
  */
 export async function startSecretsManager(options: { secrets: Record<string, string> }): Promise<SecretsManager> {
   const secrets = Object.entries(options.secrets).map(([name, value]) => storedSecret(name, value));
@@ -40,6 +48,13 @@ export async function startSecretsManager(options: { secrets: Record<string, str
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    put(name, value) {
+      const secret = secrets.find((s) => s.Name === name);
+      if (!secret) throw new Error(`no secret named ${name}`);
+      secret.versions.unshift(secretVersion(value));
+      // Secrets Manager keeps about 100 versions; labelless ones beyond are removed.
+      secret.versions.splice(100);
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -54,24 +69,32 @@ function storedSecret(name: string, value: string): StoredSecret {
   return {
     Name: name,
     ARN: `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:secret:${name}-${suffix}`,
-    SecretString: value,
-    VersionId: randomUUID(),
-    CreatedDate: Math.floor(Date.now() / 1000),
+    versions: [secretVersion(value)],
   };
 }
+
+function secretVersion(value: string): SecretVersion {
+  return { SecretString: value, VersionId: randomUUID(), CreatedDate: Math.floor(Date.now() / 1000) };
+}
+
+const STAGES = ['AWSCURRENT', 'AWSPREVIOUS'];
 
 async function answer(req: IncomingMessage, body: string, secrets: StoredSecret[]) {
   const target = req.headers['x-amz-target'];
   if (req.method !== 'POST' || target !== 'secretsmanager.GetSecretValue') {
     return awsError(400, 'UnknownOperationException', `Operation ${String(target)} is not emulated locally`);
   }
-  const { SecretId } = JSON.parse(body || '{}') as { SecretId?: unknown };
+  const { SecretId, VersionId, VersionStage } = JSON.parse(body || '{}') as { SecretId?: unknown; VersionId?: unknown; VersionStage?: unknown };
   if (typeof SecretId !== 'string' || SecretId === '') {
     return awsError(400, 'InvalidParameterException', 'SecretId is required');
   }
   const secret = secrets.find((s) => s.Name === SecretId || s.ARN === SecretId);
   if (!secret) return awsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-  return { status: 200, payload: { ...secret, VersionStages: ['AWSCURRENT'] } as object, errorType: undefined };
+  const index = VersionId !== undefined ? secret.versions.findIndex((v) => v.VersionId === VersionId) : STAGES.indexOf(String(VersionStage ?? 'AWSCURRENT'));
+  const version = index >= 0 ? secret.versions[index] : undefined;
+  if (!version) return awsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret value for the given version.");
+  const stages = index < STAGES.length ? [STAGES[index]!] : [];
+  return { status: 200, payload: { Name: secret.Name, ARN: secret.ARN, ...version, VersionStages: stages } as object, errorType: undefined };
 }
 
 function awsError(status: number, type: string, message: string) {

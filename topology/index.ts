@@ -214,6 +214,7 @@ export const routes: readonly RouteSpec[] = [
   { routeKey: 'POST /api/register', function: 'user' },
   { routeKey: 'POST /api/login/account', function: 'user' },
   { routeKey: 'POST /api/login/outLogin', function: 'user' },
+  { routeKey: 'POST /api/login/token', function: 'user' },
   { routeKey: 'GET /api/currentUser', function: 'user' },
   { routeKey: 'GET /api/replication', function: 'replicator' },
   { routeKey: '$default', function: 'static' },

@@ -46,7 +46,7 @@ export async function functionEnv(): Promise<FunctionEnv> {
       physicalName: (logical) => logical,
       // Nothing listens on the discard port: the cold-start requests need no secret.
       endpoints: { dynamodb: endpoint, secretsManager: 'http://127.0.0.1:9', kinesis: 'http://127.0.0.1:9' },
-      publicJwk,
+      sessionPublicKeys: [publicJwk],
       signingKeySecretId: 'bench-signing-key',
       publicBaseUrl: 'http://127.0.0.1',
       logLevel: 'WARN',

@@ -5,7 +5,7 @@ import { httpHandler, json } from '../shared/http';
 import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
-import { authenticator } from '../shared/session';
+import { authenticator, parseSessionKeySet } from '../shared/session';
 import { createTracer, traceClient } from '../shared/tracer';
 import { processChanges } from './process-changes';
 import { DynamoDbReplicaStore } from './replica-store';
@@ -20,7 +20,7 @@ const client = traceClient(tracer, createDocumentClient());
 const routes = parseReplicaRoutes(getStringFromEnv('REPLICAS'));
 const state = new StateRepository(client, getStringFromEnv('REPLICATION_STATE_TABLE'));
 const store = new DynamoDbReplicaStore(client);
-const authenticate = authenticator(JSON.parse(getStringFromEnv('SESSION_PUBLIC_KEY')));
+const authenticate = authenticator(parseSessionKeySet(getStringFromEnv('SESSION_PUBLIC_KEYS')));
 
 const http = httpHandler(logger, {
   'GET /api/replication': async (event) => {

@@ -1,4 +1,3 @@
-import type { JWK } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import { createDocumentClient } from '../shared/clients';
 import { getStringFromEnv } from '../shared/env';
@@ -7,7 +6,7 @@ import { header, httpHandler, json, noContent, parseBody, parseQuery, publicBase
 import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
 import { countMetric, createMetrics } from '../shared/metrics';
-import { authenticator } from '../shared/session';
+import { authenticator, parseSessionKeySet } from '../shared/session';
 import { createTracer, traceClient } from '../shared/tracer';
 import { decodeCursor, encodeCursor, parseIfMatch } from './cursor';
 import { createTodoService, DONE, type Caller } from './domain';
@@ -21,7 +20,7 @@ const metrics = createMetrics('rule');
 const db = traceClient(tracer, createDocumentClient());
 const todos = createTodoService({ repository: new DynamoTodoRepository(db, getStringFromEnv('RULES_TABLE')), newId: uuidv7 });
 const users = new ReplicaUserDirectory(db, getStringFromEnv('USERS_REPLICA_TABLE'));
-const authenticate = authenticator(JSON.parse(getStringFromEnv('SESSION_PUBLIC_KEY')) as JWK);
+const authenticate = authenticator(parseSessionKeySet(getStringFromEnv('SESSION_PUBLIC_KEYS')));
 
 /**
  * One replica read per request gives both the owner's display name and the session version; a user the

@@ -1,10 +1,12 @@
-import { importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
+import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type CompactJWSHeaderParameters, type FlattenedJWSInput, type JWK } from 'jose';
 import { Forbidden, Unauthorized } from './errors';
 import { baseUrl, header, publicBaseUrl, type HttpEvent } from './http';
 
 /**
  * Sessions are EdDSA-signed JWTs: only the user service holds the private key (from Secrets Manager);
- * every other function verifies with the public key, so a compromised rule function cannot mint sessions.
+ * every other function verifies with the public keys, so a compromised rule function cannot mint sessions.
+ * Every token names its key (`kid`); verifiers hold the current key and the one before it (a rotation
+ * keeps the previous key until the next rotation) and refuse any other kid.
  */
 export const SESSION_ALG = 'EdDSA';
 const ISSUER = 'noops-todo/user';
@@ -49,24 +51,52 @@ export function sessionToken(event: HttpEvent): string | undefined {
   return undefined;
 }
 
-export async function signSession(claims: SessionClaims, privateJwk: JWK, ttlSeconds: number): Promise<string> {
+export interface SignedSession {
+  token: string;
+  /** Epoch seconds, the token's `exp`. */
+  expiresAt: number;
+}
+
+export async function signSession(claims: SessionClaims, privateJwk: JWK, ttlSeconds: number): Promise<SignedSession> {
+  if (!privateJwk.kid) throw new Error('the session signing key has no kid');
   const key = await importJWK(privateJwk, SESSION_ALG);
-  return new SignJWT({ name: claims.userName, sv: claims.sessionVersion })
+  const issuedAt = Math.floor(Date.now() / 1000);
+  const expiresAt = issuedAt + ttlSeconds;
+  const token = await new SignJWT({ name: claims.userName, sv: claims.sessionVersion })
     .setProtectedHeader({ alg: SESSION_ALG, kid: privateJwk.kid })
     .setSubject(claims.userId)
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(`${ttlSeconds}s`)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(expiresAt)
     .sign(key);
+  return { token, expiresAt };
 }
 
-export function sessionVerifier(publicJwk: JWK) {
-  const key = importJWK(publicJwk, SESSION_ALG);
+/**
+ * The verification keys from SESSION_PUBLIC_KEYS: a JWKS, current key first, each with its `kid`.
+ * Throws at cold start on anything else, so a bad deployment fails loudly instead of refusing everyone.
+ */
+export function parseSessionKeySet(json: string): JSONWebKeySet {
+  const set = JSON.parse(json) as Partial<JSONWebKeySet>;
+  if (!Array.isArray(set.keys) || set.keys.length === 0) throw new Error('SESSION_PUBLIC_KEYS must be a JWKS: {"keys":[…]}');
+  for (const key of set.keys) {
+    if (typeof key.kid !== 'string' || !key.kid || 'd' in key) throw new Error('SESSION_PUBLIC_KEYS members must be public keys with a kid');
+  }
+  return set as JSONWebKeySet;
+}
+
+export function sessionVerifier(keySet: JSONWebKeySet) {
+  const keys = createLocalJWKSet(keySet);
+  // jose matches by kid when the header has one; without one it would try any key, so refuse it here.
+  const byKid = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => {
+    if (typeof header.kid !== 'string') throw new Error('token has no kid');
+    return keys(header, token);
+  };
   return async (token: string | undefined): Promise<Session> => {
     if (!token) throw new Unauthorized();
     try {
-      const { payload } = await jwtVerify(token, await key, { issuer: ISSUER, audience: AUDIENCE, algorithms: [SESSION_ALG] });
+      const { payload } = await jwtVerify(token, byKid, { issuer: ISSUER, audience: AUDIENCE, algorithms: [SESSION_ALG] });
       if (typeof payload.sub !== 'string' || typeof payload.name !== 'string') throw new Error('claims');
       return {
         userId: payload.sub,
@@ -76,6 +106,7 @@ export function sessionVerifier(publicJwk: JWK) {
         expiresAt: payload.exp ?? 0,
       };
     } catch {
+      // A retired or unknown kid lands here too: the same answer as any other invalid token.
       throw new Unauthorized('Your session has expired or is invalid; sign in again', 'SessionInvalid');
     }
   };
@@ -111,8 +142,8 @@ export function assertSameOrigin(event: HttpEvent): void {
 }
 
 /** Verifies the caller's session (cookie or bearer) and applies the CSRF check. */
-export function authenticator(publicJwk: JWK) {
-  const verify = sessionVerifier(publicJwk);
+export function authenticator(keySet: JSONWebKeySet) {
+  const verify = sessionVerifier(keySet);
   return async (event: HttpEvent): Promise<Session> => {
     const session = await verify(sessionToken(event));
     assertSameOrigin(event);

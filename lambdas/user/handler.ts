@@ -1,17 +1,17 @@
-import type { JWK } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import { createDocumentClient } from '../shared/clients';
 import { getBooleanFromEnv, getNumberFromEnv, getStringFromEnv } from '../shared/env';
+import { Unauthorized } from '../shared/errors';
 import { httpHandler, json, parseBody, type HttpEvent } from '../shared/http';
 import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
 import { countMetric, createMetrics } from '../shared/metrics';
-import { assertSameOrigin, authenticator, clearedSessionCookie, sessionCookie, signSession } from '../shared/session';
+import { assertSameOrigin, authenticator, clearedSessionCookie, parseSessionKeySet, sessionCookie, signSession } from '../shared/session';
 import { createTracer, traceClient } from '../shared/tracer';
 import { createUserService, toProfile } from './domain';
 import { scryptHasher } from './password';
 import { DynamoLoginAttempts, DynamoUserRepository, ReplicaTodoCounts } from './repository';
-import { loginBody, outLoginBody, registerBody } from './schemas';
+import { loginBody, outLoginBody, registerBody, tokenBody } from './schemas';
 import { signingKeyLoader } from './signing-key';
 
 const logger = createLogger('user');
@@ -20,9 +20,9 @@ const metrics = createMetrics('user');
 const db = traceClient(tracer, createDocumentClient());
 const secure = getBooleanFromEnv('COOKIE_SECURE', true);
 const ttlSeconds = getNumberFromEnv('SESSION_TTL_SECONDS', 86400 * 7);
-const publicKey = JSON.parse(getStringFromEnv('SESSION_PUBLIC_KEY')) as JWK;
-const signingKey = signingKeyLoader(getStringFromEnv('SESSION_SIGNING_KEY_SECRET'));
-const authenticate = authenticator(publicKey);
+const publicKeys = parseSessionKeySet(getStringFromEnv('SESSION_PUBLIC_KEYS'));
+const signingKey = signingKeyLoader(getStringFromEnv('SESSION_SIGNING_KEY_SECRET'), { currentKid: publicKeys.keys[0]!.kid });
+const authenticate = authenticator(publicKeys);
 
 const users = createUserService({
   users: new DynamoUserRepository(db, getStringFromEnv('USERS_TABLE')),
@@ -45,6 +45,28 @@ function sourceIp(event: HttpEvent): string {
   return event.requestContext?.http?.sourceIp ?? 'unknown';
 }
 
+/**
+ * One sign-in for both login routes: the same throttle counters, failure signal and token (expiry,
+ * session version), so an API client meets exactly the rules of the browser.
+ */
+async function signIn(event: HttpEvent, credentials: { userName: string; password: string }) {
+  const user = await users.login({ ...credentials, sourceIp: sourceIp(event) });
+  if (!user) {
+    // A security signal (guessing, stuffing): WARN so `npm run logs -- user --level warn` shows it.
+    logger.warn('login failed');
+    countMetric(metrics, 'LoginsFailed');
+    return undefined;
+  }
+  logger.appendKeys({ userId: user.userId });
+  const session = await signSession(
+    { userId: user.userId, userName: user.displayName, sessionVersion: user.sessionVersion },
+    await signingKey(),
+    ttlSeconds,
+  );
+  logger.info('login succeeded');
+  return session;
+}
+
 export const handler = instrument({ logger, tracer, metrics }, httpHandler(logger, {
   'POST /api/register': async (event) => {
     const user = await users.register(parseBody(event, registerBody));
@@ -55,11 +77,8 @@ export const handler = instrument({ logger, tracer, metrics }, httpHandler(logge
 
   'POST /api/login/account': async (event) => {
     const { userName, password, type = 'account' } = parseBody(event, loginBody);
-    const user = await users.login({ userName, password, sourceIp: sourceIp(event) });
-    if (!user) {
-      // A security signal (guessing, stuffing): WARN so `npm run logs -- user --level warn` shows it.
-      logger.warn('login failed');
-      countMetric(metrics, 'LoginsFailed');
+    const session = await signIn(event, { userName, password });
+    if (!session) {
       // The seed UI shows its "wrong user name or password" alert only for a 200 with status "error".
       return json(200, {
         status: 'error',
@@ -68,14 +87,14 @@ export const handler = instrument({ logger, tracer, metrics }, httpHandler(logge
         error: { code: 'InvalidCredentials', message: 'Wrong user name or password' },
       });
     }
-    logger.appendKeys({ userId: user.userId });
-    const token = await signSession(
-      { userId: user.userId, userName: user.displayName, sessionVersion: user.sessionVersion },
-      await signingKey(),
-      ttlSeconds,
-    );
-    logger.info('login succeeded');
-    return json(200, { status: 'ok', type, currentAuthority: 'user' }, { cookies: [sessionCookie(token, ttlSeconds, secure)] });
+    return json(200, { status: 'ok', type, currentAuthority: 'user' }, { cookies: [sessionCookie(session.token, ttlSeconds, secure)] });
+  },
+
+  // For scripts and CLIs: the token in the body (send it as `Authorization: Bearer`), never a cookie.
+  'POST /api/login/token': async (event) => {
+    const session = await signIn(event, parseBody(event, tokenBody));
+    if (!session) throw new Unauthorized('Wrong user name or password', 'InvalidCredentials');
+    return json(200, { token: session.token, tokenType: 'Bearer', expiresAt: new Date(session.expiresAt * 1000).toISOString() });
   },
 
   'POST /api/login/outLogin': async (event) => {

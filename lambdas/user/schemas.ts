@@ -15,10 +15,14 @@ const password = z.string().check(z.minLength(8), z.maxLength(256));
 export const registerBody = z.object({ userName, password, email: z.optional(z.email().check(z.maxLength(254))) });
 
 // Login only checks shapes: a name that could never register simply fails like a wrong password.
-export const loginBody = z.object({
+const credentials = {
   userName: z.string().check(z.minLength(1), z.maxLength(256)),
   password: z.string().check(z.minLength(1), z.maxLength(1024)),
-  type: z.optional(z.string().check(z.maxLength(32))),
-});
+};
+
+export const loginBody = z.object({ ...credentials, type: z.optional(z.string().check(z.maxLength(32))) });
+
+/** `POST /api/login/token`: the same credentials, for API clients. */
+export const tokenBody = z.object(credentials);
 
 export const outLoginBody = z.object({ everywhere: z.optional(z.boolean()) });

@@ -86,7 +86,7 @@ export function sessionClaims(overrides: Partial<SessionClaims> = {}): SessionCl
 }
 
 export function sessionTokenFor(keys: SessionKeys, claims: SessionClaims, ttlSeconds = 3600): Promise<string> {
-  return signSession(claims, keys.privateJwk, ttlSeconds);
+  return signSession(claims, keys.privateJwk, ttlSeconds).then((signed) => signed.token);
 }
 
 export function todo(overrides: Partial<Todo> = {}): Todo {

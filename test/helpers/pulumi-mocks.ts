@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import { randomBytes } from 'node:crypto';
 
 /**
  * Runs the Pulumi program (infra/index.ts) against in-process mocks, as FACTS.md describes: config in
@@ -22,7 +23,17 @@ export interface RecordedResource {
   custom: boolean;
   /** The replacement options the program gave the engine. */
   options: { deleteBeforeReplace: boolean; protect: boolean; retainOnDelete: boolean };
+  /** The `ignoreChanges` option the program gave. */
+  ignoreChanges?: string[];
+  /** Logical names of the resources its inputs depend on. */
+  dependencies?: string[];
 }
+
+/**
+ * What the engine keeps between deployments, for programs run more than once (`runProgram(config, { state })`):
+ * each resource's last outputs by `type::name`. Only the random provider reads it (see `randomBytesState`).
+ */
+export type DeploymentState = Map<string, Record<string, unknown>>;
 
 export interface ProgramRun {
   resources: RecordedResource[];
@@ -38,6 +49,8 @@ export function setConfig(config: Record<string, unknown>): void {
     typeof value === 'string' ? value : JSON.stringify(value),
   ]);
   process.env.PULUMI_CONFIG = JSON.stringify(Object.fromEntries(entries));
+  // The SDK copies the environment into its store once per process; later runs must overwrite it.
+  pulumi.runtime.setAllConfig(Object.fromEntries(entries));
 }
 
 export interface RunOptions {
@@ -45,15 +58,22 @@ export interface RunOptions {
   stack?: string;
   /** Receives every resource as it is registered, also when the program then fails. */
   resources?: RecordedResource[];
+  /** The engine's state of a previous run, for programs run more than once. */
+  state?: DeploymentState;
 }
 
-export async function runProgram(config: Record<string, unknown> = {}, { stack = STACK, resources = [] }: RunOptions = {}): Promise<ProgramRun> {
+export async function runProgram(config: Record<string, unknown> = {}, { stack = STACK, resources = [], state: previousState }: RunOptions = {}): Promise<ProgramRun> {
   setConfig(config);
   const parents = new Map<string, string | undefined>();
   const options = new Map<string, RecordedResource['options']>();
+  const requests = new Map<string, { ignoreChanges: string[]; dependencies: string[] }>();
+  const previous = previousState ?? new Map();
   await pulumi.runtime.setMocks({
     newResource(args) {
-      const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
+      const key = `${args.type}::${args.name}`;
+      const random = args.type === 'random:index/randomBytes:RandomBytes' ? randomBytesState(args.inputs, previous.get(key)) : {};
+      const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs), ...random };
+      previous.set(key, state);
       resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true, options: { deleteBeforeReplace: false, protect: false, retainOnDelete: false } });
       return { id: `${args.name}-id`, state };
     },
@@ -71,6 +91,7 @@ export async function runProgram(config: Record<string, unknown> = {}, { stack =
     const key = `${req.getType()}::${req.getName()}`;
     parents.set(key, parentUrn ? parentUrn.split('::').pop() : undefined);
     options.set(key, { deleteBeforeReplace: req.getDeletebeforereplace(), protect: req.getProtect() ?? false, retainOnDelete: req.getRetainondelete() ?? false });
+    requests.set(key, { ignoreChanges: req.getIgnorechangesList(), dependencies: req.getDependenciesList().map((urn: string) => urn.split('::').pop()!) });
     return register(req, cb);
   };
 
@@ -78,8 +99,9 @@ export async function runProgram(config: Record<string, unknown> = {}, { stack =
   const outputs = await valueOf(pulumi.output({ ...program }));
   await settle(() => resources.length);
   for (const r of resources) {
-    r.parent = parents.get(`${r.type}::${r.name}`);
-    r.options = options.get(`${r.type}::${r.name}`) ?? r.options;
+    const key = `${r.type}::${r.name}`;
+    Object.assign(r, { parent: parents.get(key), ...requests.get(key) });
+    r.options = options.get(key) ?? r.options;
   }
   return {
     resources,
@@ -116,6 +138,19 @@ async function settle(count: () => number): Promise<void> {
     last = count();
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * The random provider's rule: a RandomBytes keeps the value in its state and generates a new one only
+ * when created or when its `keepers` change, which forces a replacement ("Arbitrary map of values that,
+ * when changed, will trigger recreation of resource", Pulumi Registry, random.RandomBytes).
+ */
+function randomBytesState(inputs: Record<string, any>, before: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (before && JSON.stringify(before.keepers ?? {}) === JSON.stringify(inputs.keepers ?? {}) && before.length === inputs.length) {
+    return { base64: before.base64, hex: before.hex };
+  }
+  const bytes = randomBytes(Number(inputs.length));
+  return { base64: bytes.toString('base64'), hex: bytes.toString('hex') };
 }
 
 /** What AWS would compute for the attributes the program reads. */

@@ -27,6 +27,7 @@ describe('stack configuration', () => {
     });
     expect(config.replicas).toEqual(replicas);
     expect(config.site.customDomain).toBeUndefined();
+    expect(config.sessionKeyGeneration).toBe(1);
   });
 
   it.each([
@@ -55,6 +56,8 @@ describe('stack configuration', () => {
     ['priceClass', { priceClass: 'cheap' }],
     ['deploymentConfig', { deploymentConfig: 'CodeDeployDefault.AllAtOnce' }],
     ['deploymentConfig', { deploymentConfig: 'canary' }],
+    ['sessionKeyGeneration', { sessionKeyGeneration: 0 }],
+    ['sessionKeyGeneration', { sessionKeyGeneration: '1.5' }],
   ])('rejects a bad %s, naming the key', (key, values) => {
     expect(() => parse(values)).toThrow(`Invalid configuration noops-todo:${key}:`);
   });

@@ -81,19 +81,19 @@ describe('functions', () => {
     expect(env('replicator').CHANGE_STREAM_NAME).toBe(`${PREFIX}-changes`);
   });
 
-  it('hands out the session key by reference: public JWK to verifiers, the secret ARN to the signer only', () => {
+  it('hands out the session key by reference: public JWKS to verifiers, the secret ARN to the signer only', () => {
     const secretArn = `arn:aws:secretsmanager:${REGION}:123456789012:secret:${PREFIX}-session-signing-key-abc-AbCdEf`;
     // secretValue() throws unless the engine received the private key marked as a Pulumi secret.
     const stored = JSON.parse(secretValue(run.find('aws:secretsmanager/secretVersion:SecretVersion', 'session-key-version').inputs.secretString));
     expect(stored).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' });
     expect(stored.d).toEqual(expect.any(String));
     for (const name of ['rule', 'user', 'replicator']) {
-      const publicJwk = JSON.parse(env(name).SESSION_PUBLIC_KEY!);
-      expect(publicJwk).toEqual({ kty: 'OKP', crv: 'Ed25519', x: stored.x, kid: stored.kid, alg: 'EdDSA', use: 'sig' });
+      const publicJwks = JSON.parse(env(name).SESSION_PUBLIC_KEYS!);
+      expect(publicJwks).toEqual({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: stored.x, kid: stored.kid, alg: 'EdDSA', use: 'sig' }] });
     }
     expect(env('user').SESSION_SIGNING_KEY_SECRET).toBe(secretArn);
     for (const name of ['static', 'rule', 'replicator']) expect(env(name)).not.toHaveProperty('SESSION_SIGNING_KEY_SECRET');
-    expect(env('static')).not.toHaveProperty('SESSION_PUBLIC_KEY');
+    expect(env('static')).not.toHaveProperty('SESSION_PUBLIC_KEYS');
   });
 
   it('never puts secret material in plain text into any environment', () => {

@@ -39,7 +39,7 @@ export async function startPipeline(options: { faults?: EsmFaults; settings?: Pa
   Object.assign(process.env, {
     REPLICAS: JSON.stringify(replicas.map((r) => replicaRoute(r, (logical) => names[logical]!))),
     REPLICATION_STATE_TABLE: names['replication-state'],
-    SESSION_PUBLIC_KEY: JSON.stringify(keys.publicJwk),
+    SESSION_PUBLIC_KEYS: JSON.stringify({ keys: [keys.publicJwk] }),
     LOG_LEVEL: 'ERROR',
   });
   const { handler } = await import('../../lambdas/replicator/handler');

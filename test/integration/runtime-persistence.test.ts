@@ -56,7 +56,7 @@ describe('a persisted stack (the real functions, a data dir on disk)', () => {
     }
     const keys = await stat(path.join(dataDir, 'keys.json'));
     expect(keys.mode & 0o777).toBe(0o600);
-    expect(JSON.parse(await readFile(path.join(dataDir, 'keys.json'), 'utf8')).publicJwk.kid).toMatch(/^local-/);
+    expect(JSON.parse(await readFile(path.join(dataDir, 'keys.json'), 'utf8')).publicJwks[0].kid).toMatch(/^local-/);
     // Two stacks and four cold starts of the real bundles: allow for a loaded CI machine.
   }, 120_000);
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FunctionPool, InvocationError, type InvocationEvent, type LogEvent } from '../../local/function-pool';
 import { SIGNING_KEY_SECRET_ID } from '../../local/index';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
+import { startSecretsManager } from '../helpers/secrets-manager';
 
 const probe = path.join(import.meta.dirname, 'fixtures/probe-function.mjs');
 const broken = path.join(import.meta.dirname, 'fixtures/broken-function.mjs');
@@ -142,6 +143,33 @@ describe('function pool behind the gateway', () => {
     }
   });
 
+  it('runs every invocation after a reconfiguration in new instances with the new environment, letting a busy one finish first', async () => {
+    // Prepare: two warm instances, one of them busy.
+    const env = (value: string) => ({ PATH: process.env.PATH ?? '', PROBE_CONFIG: value });
+    const pool = new FunctionPool({ functions: [{ name: 'p', bundle: probe, timeoutMs: 5000, memoryMb: 128, env: env('old') }], maxWorkersPerFunction: 2 });
+    type Probe = { env: { PROBE_CONFIG: string }; pid: number };
+    const call = async (query: Record<string, string> = {}) => JSON.parse(((await pool.invoke('p', { queryStringParameters: query })) as { body: string }).body) as Probe;
+    try {
+      await pool.prewarm('p', 2);
+      const oldPids = pool.instances('p').map((i) => i.pid);
+      const busy = call({ sleep: '400' });
+      await vi.waitFor(() => expect(pool.workers('p').busy).toBe(1));
+
+      // Act
+      pool.reconfigure('p', env('new'));
+      const after = await Promise.all([call(), call(), call()]);
+      const finished = await busy;
+
+      // Assess
+      expect(finished.env.PROBE_CONFIG).toBe('old');
+      expect(after.map((a) => a.env.PROBE_CONFIG)).toEqual(['new', 'new', 'new']);
+      expect(after.filter((a) => oldPids.includes(a.pid))).toEqual([]);
+      await vi.waitFor(() => expect(pool.instances('p').filter((i) => oldPids.includes(i.pid))).toEqual([]));
+    } finally {
+      await pool.stop();
+    }
+  });
+
   it('reports the init duration on an instance\'s first invocation only', async () => {
     const pool = new FunctionPool({ functions: [{ name: 'p', bundle: probe, timeoutMs: 5000, memoryMb: 128, env: { PATH: process.env.PATH ?? '' } }] });
     const ends: InvocationEvent[] = [];
@@ -197,5 +225,29 @@ describe('function pool behind the gateway', () => {
     expect((await secrets.send(new GetSecretValueCommand({ SecretId: secret.ARN }))).Name).toBe(SIGNING_KEY_SECRET_ID);
     await expect(secrets.send(new GetSecretValueCommand({ SecretId: 'nope' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
     secrets.destroy();
+  });
+
+  it('emulates PutSecretValue\'s staging labels: a new version is AWSCURRENT, the one before AWSPREVIOUS', async () => {
+    // Prepare
+    const local = await startSecretsManager({ secrets: { key: 'one' } });
+    const secrets = new SecretsManagerClient({ endpoint: local.endpoint, region: 'us-east-1', credentials });
+    try {
+      const first = await secrets.send(new GetSecretValueCommand({ SecretId: 'key' }));
+
+      // Act
+      local.put('key', 'two');
+      const current = await secrets.send(new GetSecretValueCommand({ SecretId: 'key' }));
+      const previous = await secrets.send(new GetSecretValueCommand({ SecretId: 'key', VersionStage: 'AWSPREVIOUS' }));
+      const byId = await secrets.send(new GetSecretValueCommand({ SecretId: 'key', VersionId: first.VersionId }));
+
+      // Assess
+      expect([current.SecretString, current.VersionStages]).toEqual(['two', ['AWSCURRENT']]);
+      expect([previous.SecretString, previous.VersionStages, previous.VersionId]).toEqual(['one', ['AWSPREVIOUS'], first.VersionId]);
+      expect(byId.SecretString).toBe('one');
+      expect(current.VersionId).not.toBe(first.VersionId);
+    } finally {
+      secrets.destroy();
+      await local.stop();
+    }
   });
 });

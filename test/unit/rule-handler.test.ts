@@ -29,7 +29,7 @@ beforeAll(async () => {
   Object.assign(process.env, {
     RULES_TABLE: dynamo.tableNames.rules,
     USERS_REPLICA_TABLE: dynamo.tableNames['users-replica-for-rule'],
-    SESSION_PUBLIC_KEY: JSON.stringify(keys.publicJwk),
+    SESSION_PUBLIC_KEYS: JSON.stringify({ keys: [keys.publicJwk] }),
     CORS_ALLOWED_ORIGINS: 'https://admin.example.com',
     LOG_LEVEL: 'SILENT',
   });

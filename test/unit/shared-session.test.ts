@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Forbidden, Unauthorized } from '../../lambdas/shared/errors';
-import { assertSameOrigin, sessionCookie, sessionSource, sessionToken, sessionVerifier, signSession } from '../../lambdas/shared/session';
+import { assertSameOrigin, parseSessionKeySet, sessionCookie, sessionSource, sessionToken, sessionVerifier, signSession } from '../../lambdas/shared/session';
 import { httpEvent, sessionClaims, sessionKeys } from '../helpers/factories';
 
 const cookieWrite = (headers: Record<string, string>, method = 'POST') =>
@@ -11,26 +11,69 @@ describe('session tokens', () => {
     // Prepare
     const keys = await sessionKeys();
     const claims = sessionClaims({ sessionVersion: 4 });
-    const token = await signSession(claims, keys.privateJwk, 60);
+    const { token, expiresAt } = await signSession(claims, keys.privateJwk, 60);
 
     // Act
-    const session = await sessionVerifier(keys.publicJwk)(token);
+    const session = await sessionVerifier({ keys: [keys.publicJwk] })(token);
 
     // Assess
-    expect(session).toMatchObject({ ...claims });
+    expect(session).toMatchObject({ ...claims, expiresAt });
     expect(session.expiresAt - session.issuedAt).toBe(60);
+  });
+
+  it('selects the verification key by kid: the current and the previous key verify, a retired or unknown kid does not', async () => {
+    // Prepare
+    const [retired, previous, current] = await Promise.all([sessionKeys(), sessionKeys(), sessionKeys()]);
+    const verify = sessionVerifier({ keys: [current.publicJwk, previous.publicJwk] });
+    const signed = (keys: typeof current) => signSession(sessionClaims(), keys.privateJwk, 60).then((s) => s.token);
+    // A foreign key that claims the current kid: selection by kid must still check the signature.
+    const impostor = { ...retired.privateJwk, kid: current.privateJwk.kid };
+
+    // Act
+    const results = await Promise.allSettled([signed(current), signed(previous), signed(retired), signed({ ...retired, privateJwk: impostor })].map(async (t) => verify(await t)));
+
+    // Assess
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    for (const r of results.slice(2)) expect((r as PromiseRejectedResult).reason).toMatchObject({ statusCode: 401, code: 'SessionInvalid' });
+  });
+
+  it('refuses a token without a kid even when only one key could match', async () => {
+    // Prepare
+    const keys = await sessionKeys();
+    const { kid: _kid, ...noKid } = keys.privateJwk;
+    const { SignJWT, importJWK } = await import('jose');
+    const token = await new SignJWT({ name: 'x', sv: 1 }).setProtectedHeader({ alg: 'EdDSA' }).setSubject('u').setIssuer('noops-todo/user').setAudience('noops-todo').setIssuedAt().setExpirationTime('60s').sign(await importJWK(noKid, 'EdDSA'));
+
+    // Act
+    const result = sessionVerifier({ keys: [keys.publicJwk] })(token);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ statusCode: 401, code: 'SessionInvalid' });
+  });
+
+  it('reads SESSION_PUBLIC_KEYS as a JWKS of public keys with kids, and fails at start on anything else', async () => {
+    // Prepare
+    const keys = await sessionKeys();
+    const bad = [JSON.stringify(keys.publicJwk), '{"keys":[]}', JSON.stringify({ keys: [keys.privateJwk] }), JSON.stringify({ keys: [{ ...keys.publicJwk, kid: undefined }] })];
+
+    // Act
+    const good = parseSessionKeySet(JSON.stringify({ keys: [keys.publicJwk] }));
+
+    // Assess
+    expect(good.keys).toEqual([keys.publicJwk]);
+    for (const json of bad) expect(() => parseSessionKeySet(json), json).toThrow(/SESSION_PUBLIC_KEYS/);
   });
 
   it('refuses expired, tampered and foreign tokens', async () => {
     // Prepare
     const keys = await sessionKeys();
     const other = await sessionKeys();
-    const verify = sessionVerifier(keys.publicJwk);
-    const expired = await signSession(sessionClaims(), keys.privateJwk, -10);
-    const good = await signSession(sessionClaims(), keys.privateJwk, 60);
+    const verify = sessionVerifier({ keys: [keys.publicJwk] });
+    const { token: expired } = await signSession(sessionClaims(), keys.privateJwk, -10);
+    const { token: good } = await signSession(sessionClaims(), keys.privateJwk, 60);
     const [h, p, s] = good.split('.');
     const tampered = [h, Buffer.from(JSON.stringify({ sub: 'someone-else', name: 'x', sv: 99 })).toString('base64url'), s].join('.');
-    const foreign = await signSession(sessionClaims(), other.privateJwk, 60);
+    const { token: foreign } = await signSession(sessionClaims(), other.privateJwk, 60);
 
     // Act
     const results = await Promise.allSettled([expired, tampered, foreign, 'junk', p!].map((t) => verify(t)));

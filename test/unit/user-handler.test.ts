@@ -27,7 +27,7 @@ beforeAll(async () => {
     USERS_TABLE: dynamo.tableNames.users,
     LOGIN_ATTEMPTS_TABLE: dynamo.tableNames['login-attempts'],
     RULES_REPLICA_TABLE: dynamo.tableNames['rules-replica-for-user'],
-    SESSION_PUBLIC_KEY: JSON.stringify(keys.publicJwk),
+    SESSION_PUBLIC_KEYS: JSON.stringify({ keys: [keys.publicJwk] }),
     SESSION_SIGNING_KEY_SECRET: 'test/session-signing-key',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     SCRYPT_N: '1024',
@@ -73,7 +73,7 @@ describe('register and login', () => {
     expect(bodyOf(res)).toEqual({ status: 'ok', type: 'account', currentAuthority: 'user' });
     const cookie = res.cookies?.[0] ?? '';
     expect(cookie).toMatch(/^session=[\w-]+\.[\w-]+\.[\w-]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=3600$/);
-    const session = await sessionVerifier(keys.publicJwk)(sessionCookieOf(res).slice('session='.length));
+    const session = await sessionVerifier({ keys: [keys.publicJwk] })(sessionCookieOf(res).slice('session='.length));
     expect(session).toMatchObject({ userName: 'Alice', userId: bodyOf<{ userid: string }>(created).userid, sessionVersion: 1 });
   });
 

@@ -20,7 +20,7 @@ describe('signing key loader', () => {
     // Prepare
     const { privateJwk } = await sessionKeys();
     const fake = fakeClient([() => ({ SecretString: JSON.stringify(privateJwk) })]);
-    const load = signingKeyLoader('key', fake.client);
+    const load = signingKeyLoader('key', { client: fake.client });
 
     // Act
     const [a, b] = await Promise.all([load(), load()]);
@@ -43,7 +43,7 @@ describe('signing key loader', () => {
       () => ({ SecretString: JSON.stringify(publicJwk) }),
       () => ({ SecretString: JSON.stringify(privateJwk) }),
     ]);
-    const load = signingKeyLoader('key', fake.client);
+    const load = signingKeyLoader('key', { client: fake.client });
 
     // Act
     const first = load();
@@ -56,5 +56,21 @@ describe('signing key loader', () => {
     await expect(first).rejects.toThrow('throttled');
     await expect(second).rejects.toThrow(/not a private JWK/);
     expect(third).toEqual(privateJwk);
+  });
+
+  it('refuses a stored key that is not the current verification key, and retries on the next sign-in', async () => {
+    // Prepare: the secret still serves the key before a rotation once, then the rotated one.
+    const [before, rotated] = await Promise.all([sessionKeys(), sessionKeys()]);
+    const fake = fakeClient([() => ({ SecretString: JSON.stringify(before.privateJwk) }), () => ({ SecretString: JSON.stringify(rotated.privateJwk) })]);
+    const load = signingKeyLoader('key', { client: fake.client, currentKid: rotated.publicJwk.kid });
+
+    // Act
+    const first = load();
+    await first.catch(() => undefined);
+    const second = await load();
+
+    // Assess
+    await expect(first).rejects.toThrow(/current verification key/);
+    expect(second).toEqual(rotated.privateJwk);
   });
 });

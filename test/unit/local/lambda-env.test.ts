@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { lambdaEnv, type LambdaEnvInput } from '../../../local/lambda-env';
 import { functionSpec, replicas, type FunctionName } from '../../../topology/index';
 
-const publicJwk = { kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'k1' };
+const publicJwks = [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'k2' }, { kty: 'OKP', crv: 'Ed25519', x: 'def', kid: 'k1' }];
 
 function envFor(name: FunctionName, overrides: Partial<LambdaEnvInput> = {}): Record<string, string> {
   return lambdaEnv({
@@ -10,7 +10,7 @@ function envFor(name: FunctionName, overrides: Partial<LambdaEnvInput> = {}): Re
     replicas,
     physicalName: (logical) => `dev-${logical}`,
     endpoints: { dynamodb: 'http://127.0.0.1:1', secretsManager: 'http://127.0.0.1:2', kinesis: 'http://127.0.0.1:3' },
-    publicJwk,
+    sessionPublicKeys: publicJwks,
     signingKeySecretId: 'noops-todo/local/session-signing-key',
     publicBaseUrl: 'http://127.0.0.1:3000',
     logLevel: 'INFO',
@@ -57,10 +57,11 @@ describe('lambdaEnv', () => {
     expect(env.CHANGE_STREAM_NAME).toBe('dev-changes');
   });
 
-  it('gives the public key to every function and the signing key secret only to the user service', () => {
-    for (const name of ['static', 'rule', 'user', 'replicator'] as const) {
-      expect(JSON.parse(envFor(name).SESSION_PUBLIC_KEY ?? '')).toEqual(publicJwk);
+  it('gives the public keys (a JWKS) to every function that verifies and the signing key secret only to the user service', () => {
+    for (const name of ['rule', 'user', 'replicator'] as const) {
+      expect(JSON.parse(envFor(name).SESSION_PUBLIC_KEYS ?? '')).toEqual({ keys: publicJwks });
     }
+    expect(envFor('static')).not.toHaveProperty('SESSION_PUBLIC_KEYS');
     expect(envFor('user').SESSION_SIGNING_KEY_SECRET).toBe('noops-todo/local/session-signing-key');
     expect(envFor('rule')).not.toHaveProperty('SESSION_SIGNING_KEY_SECRET');
   });
