@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { LAMBDA_RUNTIME } from '../../topology/runtime';
 import { mergeLinks, policyDocument, type Link, type Statement } from '../link';
 
 /**
@@ -51,7 +52,7 @@ export class LambdaFunction extends pulumi.ComponentResource {
       return new aws.lambda.Function(`${name}-fn`, {
         name: args.functionName,
         description: args.description,
-        runtime: 'nodejs22.x',
+        runtime: LAMBDA_RUNTIME,
         architectures: ['arm64'],
         handler: 'index.handler',
         code: args.code,
