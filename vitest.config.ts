@@ -5,8 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Integration tests run the real bundles from dist/: build them once, before any test file.
     globalSetup: ['test/helpers/global-setup.ts'],
-    // The SDK warns once per process that this host's Node 20 will lose support; the functions deploy on
-    // nodejs22.x, so in test output the warning is noise.
+    // Only the test processes themselves: on a Node 20 host the SDK warns once per test file that its
+    // releases after January 2027 need Node 22, which CI's Node 24 run already answers. The functions
+    // never get this (local/lambda-env.ts), and `npm start` and the CLIs print it.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     // Pulumi mocks are process-global state: keep each file isolated (see docs/FACTS in shared notes).
     pool: 'forks',

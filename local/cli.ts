@@ -1,17 +1,20 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildAll, staleReason } from '../scripts/build';
+import { ROOT } from '../scripts/bundle';
 import { functions, replicas, routes, tables } from '../topology/index';
 import { startStack, type Stack } from './index';
-
-// The SDK's warning is about this host's Node; deployed functions run on nodejs22.x.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import { describeLambdaNode, installHint, LambdaNodeError, localNodePath } from './lambda-node';
 
 const USAGE = `Usage: npm start -- [--memory] [--port <n>] [--data-dir <dir>]
 
 Runs the whole stack locally: the gateway on 127.0.0.1, every function in its own worker processes,
-DynamoDB (dynalite) and Kinesis (kinesalite) in-process.
-  --memory          keep all data in memory (nothing is read from or written to .local/)
+DynamoDB (dynalite) and Kinesis (kinesalite) in-process. The functions run on the deployed runtime's
+Node major: LAMBDA_NODE=/path/to/node, else \`node\` on PATH if it is that major, else
+${path.relative(ROOT, localNodePath(ROOT))}
+(install it with: ${installHint()}), else this Node, with a warning.
+  --memory          keep all data in memory (nothing is read from or written to .local/; the log
+                    streams go to a temporary folder, removed at stop, where npm run logs finds them)
   --port <n>        gateway port (default: PORT or 3000)
   --data-dir <dir>  where persisted state lives (default: .local/)`;
 
@@ -40,6 +43,7 @@ let stack: Stack;
 try {
   stack = await startStack({ memory: values.memory, port, ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}) });
 } catch (err) {
+  if (err instanceof LambdaNodeError) fail(err.message);
   const { code, message } = err as NodeJS.ErrnoException;
   if (code === 'EADDRINUSE') fail(`Port ${port} on 127.0.0.1 is already in use (another \`npm start\`?). Stop that process, or pick another port: npm start -- --port ${port + 1}`);
   if (/LOCK|lock/.test(message)) fail(`Another local stack is using the data directory (${message}). Stop it, or run this one with --memory.`);
@@ -81,7 +85,9 @@ function printSummary(stack: Stack, memory: boolean): void {
   for (const t of tables) lines.push(`  ${stack.tableName(t.name).padEnd(24)} owned by ${t.owner}${t.streamed ? ', streamed' : ''}`);
   for (const r of replicas) lines.push(`  ${stack.tableName(r.name).padEnd(24)} replica of ${r.source}, read by ${r.reader}`);
   lines.push('');
-  lines.push(memory || !stack.dataDir ? 'Data: in memory (gone when you stop)' : `Data: persisted in ${rel(stack.dataDir)}/ (delete it to start over; logs in ${rel(path.join(stack.dataDir, 'logs'))}/)`);
+  lines.push(memory || !stack.dataDir ? `Data: in memory (gone when you stop); logs in ${rel(stack.logsDir)}/ until then` : `Data: persisted in ${rel(stack.dataDir)}/ (delete it to start over; logs in ${rel(stack.logsDir)}/)`);
+  lines.push(describeLambdaNode(stack.functionsNode, ROOT));
+  if (stack.functionsNode.warning) lines.push(`Warning: ${stack.functionsNode.warning}`);
   lines.push('Press Ctrl-C to stop.', '');
   console.log(lines.join('\n'));
 }

@@ -25,6 +25,8 @@ export interface FunctionPoolOptions {
   maxQueuedPerFunction?: number;
   /** Lambda's init phase limit (default 10 s). */
   initTimeoutMs?: number;
+  /** The Node binary the instances run on (see local/lambda-node.ts); default: this process's own. */
+  execPath?: string;
 }
 
 interface Invocation { awsRequestId: string; event: unknown; traceId?: string; resolve: (v: unknown) => void; reject: (e: InvocationError) => void }
@@ -52,6 +54,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
   private readonly maxWorkers: number;
   private readonly maxQueued: number;
   private readonly initTimeoutMs: number;
+  private readonly execPath: string;
   private stopped = false;
 
   constructor(options: FunctionPoolOptions) {
@@ -60,6 +63,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     this.maxWorkers = Math.max(1, options.maxWorkersPerFunction ?? 4);
     this.maxQueued = Math.max(0, options.maxQueuedPerFunction ?? 100);
     this.initTimeoutMs = options.initTimeoutMs ?? 10_000;
+    this.execPath = options.execPath ?? process.execPath;
   }
 
   get functionNames(): string[] {
@@ -152,7 +156,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
       const entry = await workerEntry();
       if (this.stopped) throw new Error('stopped');
       slot.configuration = fn.configuration;
-      slot.worker = new FunctionWorker({ id, functionName: fn.spec.name, entry, bundle: fn.spec.bundle, memoryMb: fn.spec.memoryMb, env: fn.spec.env });
+      slot.worker = new FunctionWorker({ id, functionName: fn.spec.name, execPath: this.execPath, entry, bundle: fn.spec.bundle, memoryMb: fn.spec.memoryMb, env: fn.spec.env });
     } catch (err) {
       fn.slots.delete(slot);
       started();

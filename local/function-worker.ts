@@ -8,6 +8,8 @@ import { SYNC_MARK, type InvokeMessage, type OutputMarks, type WorkerMessage } f
 export interface WorkerOptions {
   id: string;
   functionName: string;
+  /** The Node binary to run. */
+  execPath: string;
   entry: string;
   bundle: string;
   memoryMb: number;
@@ -59,6 +61,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
     this.logStream = `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
     this.child = fork(options.entry, [options.bundle], {
+      execPath: options.execPath,
       cwd: path.dirname(options.bundle),
       env: { ...options.env, AWS_LAMBDA_LOG_STREAM_NAME: this.logStream },
       // Like Lambda's memory setting: a function that outgrows it dies instead of swapping the laptop.

@@ -9,10 +9,11 @@ import { startGateway } from './gateway';
 import { loadSessionKeys, watchSessionKeys, type SessionKeys } from './keys';
 import { startKinesis } from './kinesis';
 import { lambdaEnv } from './lambda-env';
+import { findLambdaNode, type LambdaNode } from './lambda-node';
 import { attachLogStreams } from './log-streams';
 import { attachLogView } from './log-view';
 import { startSecretsManager } from './secrets-manager';
-import { writeStackFile } from './stack-file';
+import { memoryStackDir, writeStackFile } from './stack-file';
 import { startStreamingDestination, type StreamingDestination } from './streaming-destination';
 
 export interface StackOptions {
@@ -61,6 +62,10 @@ export interface Stack {
   changeCapture: Pick<StreamingDestination, 'stats'>;
   /** Root of persisted state; undefined in memory mode. */
   dataDir: string | undefined;
+  /** Its log stream files (read by `npm run logs`): `<dataDir>/logs`, or in memory mode a temporary folder removed at stop. */
+  logsDir: string;
+  /** The Node the functions run on: the deployed runtime's major when installed (see local/lambda-node.ts). */
+  functionsNode: LambdaNode;
   /** Physical name of a table or replica (what the functions get in their environment). */
   tableName(logical: string): string;
   /** The session keys the functions run with now (`npm run session-key -- rotate` changes them). */
@@ -82,12 +87,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const corsAllowedOrigins = options.corsAllowedOrigins ?? parseAllowedOrigins(options.env?.CORS_ALLOWED_ORIGINS ?? process.env.CORS_ALLOWED_ORIGINS);
   // Checked before anything starts, so a bad setting fails fast.
   const changeConsumer = esmSettings(options.changeConsumer);
+  const functionsNode = await findLambdaNode({ env: process.env, root: ROOT, host: { execPath: process.execPath, version: process.version } });
   const stops: Array<() => Promise<void>> = [];
   let replication: EventSourceMapping | undefined;
   const stop = async () => {
     for (const step of stops.splice(0).reverse()) await step().catch((err: Error) => console.error(`stopping: ${err.message}`));
   };
   try {
+    // In memory mode the stack file and log streams go to a temporary folder, so `npm run logs` finds them.
+    const memoryDir = dataDir ? undefined : await memoryStackDir();
+    if (memoryDir) stops.push(memoryDir.remove);
+    const runtimeDir = dataDir ?? memoryDir!.dir;
     const gateway = await startGateway({ port: options.port ?? Number(process.env.PORT ?? 3000), corsAllowedOrigins });
     stops.push(gateway.stop);
     let keys = await loadSessionKeys(dataDir);
@@ -133,6 +143,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         name: spec.name, bundle, env: envOf(spec, bundle, memoryMb), timeoutMs: (override.timeoutSeconds ?? spec.timeoutSeconds) * 1000, memoryMb,
       })),
       ...(options.maxWorkersPerFunction ? { maxWorkersPerFunction: options.maxWorkersPerFunction } : {}),
+      execPath: functionsNode.execPath,
     });
     if (dataDir) {
       // A rotation as on AWS: the new private key becomes the secret's AWSCURRENT version, then the
@@ -145,10 +156,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       stops.push(async () => watcher.close());
     }
     // CloudWatch-like log stream files (read by `npm run logs`), closed after the pool's last lines.
-    const logStreams = dataDir ? attachLogStreams(pool, { dataDir }) : undefined;
+    const logStreams = attachLogStreams(pool, { dataDir: runtimeDir });
     stops.push(async () => {
       await pool.stop();
-      await logStreams?.close();
+      await logStreams.close();
     });
     if (!options.quiet) attachLogView(pool, { stream: process.stdout });
     replication = await startEventSourceMapping({
@@ -163,12 +174,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Routing starts last. The gateway itself started first (to claim the port before anything else) and
     // so stops last, answering 503 while the pieces behind it stop.
     gateway.serve(pool);
-    if (dataDir) {
-      const names = Object.fromEntries([...tables, ...replicas].map((t) => [t.name, tableName(t.name)]));
-      const routes = replicas.map((r) => ({ replica: tableName(r.name), source: tableName(r.source) }));
-      stops.push(await writeStackFile(dataDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: routes, pid: process.pid, startedAt: new Date().toISOString() }));
-    }
-    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, dataDir, tableName, sessionKeys: () => keys, stop };
+    const names = Object.fromEntries([...tables, ...replicas].map((t) => [t.name, tableName(t.name)]));
+    const routes = replicas.map((r) => ({ replica: tableName(r.name), source: tableName(r.source) }));
+    const logsDir = path.join(runtimeDir, 'logs');
+    stops.push(await writeStackFile(runtimeDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: routes, memory: !dataDir, logsDir, functionsNode, pid: process.pid, startedAt: new Date().toISOString() }));
+    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, dataDir, logsDir, functionsNode, tableName, sessionKeys: () => keys, stop };
   } catch (err) {
     await stop();
     throw err;

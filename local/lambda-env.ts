@@ -5,10 +5,11 @@ import {
   type FunctionSpec,
   type ReplicaSpec,
 } from '../topology/index';
+import { LAMBDA_RUNTIME } from '../topology/runtime';
 
 export const LOCAL_REGION = 'us-east-1';
-/** The deployed runtime (see FACTS.md); bundles target node20 and run there unchanged. */
-export const LOCAL_EXECUTION_ENV = 'AWS_Lambda_nodejs22.x';
+/** What Lambda sets for the deployed runtime: `AWS_Lambda_nodejs24.x`. */
+export const LOCAL_EXECUTION_ENV = `AWS_Lambda_${LAMBDA_RUNTIME}`;
 
 export interface LambdaEnvInput {
   spec: FunctionSpec;
@@ -55,8 +56,6 @@ export function lambdaEnv(input: LambdaEnvInput): Record<string, string> {
     // The embedded servers ignore signatures, but the SDK refuses to send unsigned requests.
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
-    // The SDK warns about the host's Node version; deployed functions run on nodejs22.x.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...tableVariables(input),
     ...(spec.sessionKey ? { SESSION_PUBLIC_KEYS: JSON.stringify({ keys: input.sessionPublicKeys }) } : {}),
     ...(spec.sessionKey === 'private' ? { SESSION_SIGNING_KEY_SECRET: input.signingKeySecretId } : {}),

@@ -24,6 +24,7 @@ async function compileWorker(): Promise<string> {
     entryPoints: [path.join(ROOT, 'local/worker.ts')],
     bundle: true,
     platform: 'node',
+    // It runs on the functions' Node, which falls back to the host's: the oldest package.json allows.
     target: 'node20',
     format: 'esm',
     write: false,

@@ -1,13 +1,16 @@
 /**
  * The entry point of one function instance (a child process forked by the function pool): imports the
  * bundle once (the cold start), then runs one invocation at a time with a Lambda-like context, like the
- * Lambda Node.js runtime does inside one execution environment.
+ * Lambda Node.js runtime does inside one execution environment. It follows the nodejs24.x runtime
+ * interface client (aws/aws-lambda-nodejs-runtime-interface-client, src/function/callback-deprecation.ts
+ * and src/context/context-builder.ts): a handler declaring a third (callback) parameter fails the init
+ * with Runtime.CallbackHandlerDeprecated, a handler is awaited, and the context has no callback methods.
  */
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { SYNC_MARK, toErrorPayload, type InvokeMessage, type OutputMarks, type WorkerMessage } from './worker-protocol';
 
-type Handler = (event: unknown, context: object, callback?: (err: unknown, result?: unknown) => void) => unknown;
+type Handler = (event: unknown, context: object) => unknown;
 type Outgoing = WorkerMessage extends infer M ? (M extends WorkerMessage ? Omit<M, 'marks'> : never) : never;
 type OutputStream = keyof OutputMarks;
 
@@ -25,6 +28,9 @@ let handler: Handler;
 try {
   const mod = (await import(pathToFileURL(bundle).href)) as { handler?: unknown };
   if (typeof mod.handler !== 'function') throw Object.assign(new Error(`${bundle} does not export a handler function`), { name: 'Runtime.HandlerNotFound' });
+  if (mod.handler.length >= 3) {
+    throw Object.assign(new Error(`${bundle} exports a callback-style handler (event, context, callback): Lambda runs only async handlers from Node.js 24 on`), { name: 'Runtime.CallbackHandlerDeprecated' });
+  }
   handler = mod.handler as Handler;
   send({ type: 'ready', initDurationMs: performance.now() - initStarted });
 } catch (err) {
@@ -57,33 +63,19 @@ async function invoke(message: InvokeMessage): Promise<void> {
   }
 }
 
-function callHandler(message: InvokeMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const callback = (err: unknown, result?: unknown) => (err ? reject(err) : resolve(result));
-    const context = {
-      callbackWaitsForEmptyEventLoop: true,
-      functionName,
-      functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION}:000000000000:function:${functionName}`,
-      memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
-      awsRequestId: message.id,
-      logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
-      logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
-      getRemainingTimeInMillis: () => Math.max(0, message.deadlineMs - Date.now()),
-      done: callback,
-      fail: (err: unknown) => reject(err),
-      succeed: (result: unknown) => resolve(result),
-    };
-    try {
-      // Callback-style handlers (three parameters) finish through the callback, async ones by returning.
-      const returned = handler(message.event, context, handler.length >= 3 ? callback : undefined);
-      if (handler.length < 3 || (returned && typeof (returned as Promise<unknown>).then === 'function')) {
-        Promise.resolve(returned).then(resolve, reject);
-      }
-    } catch (err) {
-      reject(err);
-    }
-  });
+async function callHandler(message: InvokeMessage): Promise<unknown> {
+  const context = {
+    functionName,
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION}:000000000000:function:${functionName}`,
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
+    awsRequestId: message.id,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
+    ...(message.traceId ? { xRayTraceId: message.traceId } : {}),
+    getRemainingTimeInMillis: () => Math.max(0, message.deadlineMs - Date.now()),
+  };
+  return await handler(message.event, context);
 }
 
 /** High-water resident set size of this process, like Lambda's "Max Memory Used" (one getrusage call). */

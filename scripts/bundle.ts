@@ -2,6 +2,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { cp, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { functions, type FunctionSpec } from '../topology/index';
+import { LAMBDA_NODE_MAJOR } from '../topology/runtime';
 
 /**
  * One bundling recipe for both runtimes: `npm start` runs these files and the Pulumi program zips the
@@ -60,13 +61,14 @@ const replacements: Plugin = {
 export const functionOptions: BuildOptions = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  // The deployed runtime's Node (node24): nothing is lowered for an older one.
+  target: `node${LAMBDA_NODE_MAJOR}`,
   format: 'esm',
   minify: true,
   sourcemap: 'linked',
   legalComments: 'none',
   /*
-   * The AWS SDK is bundled, not left to the copy the nodejs22.x runtime ships. As separate packages it is
+   * The AWS SDK is bundled, not left to the copy the Lambda runtime ships. As separate packages it is
    * hundreds of CommonJS files: a fresh process spent ~140 ms in the CommonJS loader and ~70 ms in
    * cjs-module-lexer (which Node runs so an ES module can import CommonJS) before its first answer, 220-320 ms
    * over an empty handler against issue 7's 25 ms. Bundled and tree-shaken it is ~190 KB of minified code in

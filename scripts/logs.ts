@@ -1,8 +1,6 @@
 import { runLogs } from './logs/run';
 
 /** `npm run logs -- <function|all> [options]`: see docs/logs.md. */
-// The SDK's warning is about this host's Node version, not about the logs asked for.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const controller = new AbortController();
 process.once('SIGINT', () => controller.abort());
 process.once('SIGTERM', () => controller.abort());

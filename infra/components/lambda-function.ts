@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { LIVE_ALIAS } from '../../topology/release';
+import { LAMBDA_RUNTIME } from '../../topology/runtime';
 import { mergeLinks, policyDocument, type Link, type Statement } from '../link';
 
 /**
@@ -59,7 +60,7 @@ export class LambdaFunction extends pulumi.ComponentResource {
       return new aws.lambda.Function(`${name}-fn`, {
         name: args.functionName,
         description: args.description,
-        runtime: 'nodejs22.x',
+        runtime: LAMBDA_RUNTIME,
         architectures: ['arm64'],
         handler: 'index.handler',
         code: args.code,

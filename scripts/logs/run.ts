@@ -1,6 +1,8 @@
 import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runningStacks } from '../../local/stack-file';
 import { parseLogsArgs, USAGE, type LogsOptions } from './args';
 import { EXIT, LogsError, UsageError, type ExitCode } from './errors';
 import { parseLine, type LogEvent } from './events';
@@ -68,11 +70,23 @@ async function chooseSource(options: LogsOptions, io: LogsIo): Promise<LogSource
     });
     return cloudWatchSource({ client, groups, region, onNotice: (m) => io.stderr.write(`logs: ${m}\n`) });
   }
-  const dataDir = path.resolve(io.cwd, options.dataDir ?? io.env.NOOPS_DATA_DIR ?? '.local');
+  const chosen = options.dataDir ?? io.env.NOOPS_DATA_DIR;
+  const dataDir = path.resolve(io.cwd, chosen ?? '.local');
+  if (!chosen) {
+    // A running stack first: an in-memory one keeps its log streams in a temporary folder of its own.
+    const [running, ...others] = await runningStacks(dataDir, io.env.TMPDIR || tmpdir());
+    if (running) {
+      if (others.length) {
+        const list = others.map((s) => `${s.file.url} (--data-dir ${s.dir})`).join(', ');
+        io.stderr.write(`logs: ${others.length + 1} local stacks are running; reading the latest started, ${running.file.url}. Others: ${list}\n`);
+      }
+      return localSource(running.dir);
+    }
+  }
   if (!options.local && !existsSync(dataDir)) {
     throw new LogsError(
       EXIT.noSource,
-      `no local runtime data in ${dataDir} (start it with npm start), and no --stack or --log-group given for AWS`,
+      `no running local stack and no local runtime data in ${dataDir} (start it with npm start), and no --stack or --log-group given for AWS`,
     );
   }
   return localSource(dataDir);

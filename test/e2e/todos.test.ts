@@ -136,6 +136,38 @@ describe.skipIf(!hasChromium)('browser: todo list (TodoMVC spec on /api/todos)',
     await context.close();
   });
 
+  it('renders each item as exactly its title, hovered or not, with icon buttons named by their labels (TodoMVC DOM)', async () => {
+    // Prepare
+    const { page, context, problems } = await signedInPage(env, 'dom');
+    await addTodos(page, 'buy milk', 'walk the dog');
+    const item = row(page, 'buy milk');
+    const innerTexts = () => page.locator('.todo-list li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).innerText));
+
+    // Act
+    await item.hover();
+    await eventually(() => item.locator('.edit-button').evaluate((b) => getComputedStyle(b).opacity)).toBe('1');
+
+    // Assess: TodoMVC's own suite reads the item's text; the buttons' icons are drawn, not text.
+    expect(await item.evaluate((li) => (li as HTMLElement).innerText)).toBe('buy milk');
+    expect(await innerTexts()).toEqual(['buy milk', 'walk the dog']);
+    const edit = page.getByRole('button', { name: 'Edit title: buy milk', exact: true });
+    const details = page.getByRole('button', { name: 'Details: buy milk', exact: true });
+    const remove = page.getByRole('button', { name: 'Delete: buy milk', exact: true });
+    for (const button of [edit, details, remove]) expect(await button.textContent()).toBe('');
+    expect((await edit.locator('svg').boundingBox())?.width).toBeGreaterThan(0);
+    expect((await details.locator('svg').boundingBox())?.width).toBeGreaterThan(0);
+    await edit.click();
+    await eventually(() => page.evaluate(() => document.activeElement?.className)).toBe('edit');
+    await page.keyboard.press('Escape');
+    await details.click();
+    expect(await details.getAttribute('aria-expanded')).toBe('true');
+    await remove.click();
+    await waitForSaved(page);
+    expect(await innerTexts()).toEqual(['walk the dog']);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('hides main and footer when there are no todos', async () => {
     const { page, context } = await signedInPage(env, 'empty');
     expect(await page.locator('.main').count()).toBe(0);

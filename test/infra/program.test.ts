@@ -43,13 +43,19 @@ describe('HTTP API', () => {
 });
 
 describe('functions', () => {
-  it.each(functions.map((f) => [f.name]))('%s runs nodejs22.x on arm64 with tracing, its own role and its own log group', (name) => {
+  it('deploys every Lambda function of the program on nodejs24.x, Lambda\'s current Node runtime', () => {
+    const deployed = run.ofType('aws:lambda/function:Function');
+    expect(deployed.length).toBeGreaterThanOrEqual(functions.length);
+    expect(deployed.map((f) => [f.name, f.inputs.runtime])).toEqual(deployed.map((f) => [f.name, 'nodejs24.x']));
+  });
+
+  it.each(functions.map((f) => [f.name]))('%s runs nodejs24.x on arm64 with tracing, its own role and its own log group', (name) => {
     const spec = functions.find((f) => f.name === name)!;
     const fn = fnOf(name).inputs;
     const logGroup = run.find('aws:cloudwatch/logGroup:LogGroup', `${name}-function-logs`).inputs;
     expect(fn).toMatchObject({
       name: `${PREFIX}-${name}`,
-      runtime: 'nodejs22.x',
+      runtime: 'nodejs24.x',
       architectures: ['arm64'],
       handler: 'index.handler',
       memorySize: spec.memoryMb,

@@ -8,8 +8,6 @@ import { formatFigures, runSoak } from '../reliability/soak-workload';
  * with its source. Exit code 1 on any 5xx, unexpected answer, lost write or replica difference.
  * SOAK_SECONDS and SOAK_CONCURRENCY override the defaults.
  */
-// The functions deploy on nodejs22.x: the SDK's warning about this host's Node 20 is noise here.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const durationMs = Number(process.env.SOAK_SECONDS ?? 180) * 1000;
 const concurrency = Number(process.env.SOAK_CONCURRENCY ?? 32);
 

@@ -28,13 +28,17 @@ describe('lambdaEnv', () => {
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/rule',
       AWS_REGION: 'us-east-1',
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
       TZ: 'UTC',
       LAMBDA_TASK_ROOT: '/dist/functions/x',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       POWERTOOLS_TRACE_ENABLED: 'false',
     });
+  });
+
+  it('silences none of the SDK\'s warnings: the functions run on the deployed Node major', () => {
+    expect(envFor('rule')).not.toHaveProperty('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED');
   });
 
   it('gives each function exactly its owned tables and the replicas it reads', () => {

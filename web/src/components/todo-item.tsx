@@ -61,7 +61,7 @@ export function TodoItem({ todo, store }: { todo: TodoView; store: Store }) {
         <label onDblClick={startEdit}>{todo.title}</label>
         {todo.description && <p class="description-preview">{todo.description}</p>}
         <button type="button" class="edit-button" ref={editButton} aria-label={`Edit title: ${todo.title}`} onClick={startEdit}>
-          ✎
+          <PencilIcon />
         </button>
         <button
           type="button"
@@ -72,7 +72,7 @@ export function TodoItem({ todo, store }: { todo: TodoView; store: Store }) {
           aria-label={`Details: ${todo.title}`}
           onClick={() => setDetailsOpen((open) => !open)}
         >
-          ⋯
+          <DotsIcon />
         </button>
         <button type="button" class="destroy" aria-label={`Delete: ${todo.title}`} onClick={() => void store.remove(todo.key)} />
       </div>
@@ -90,5 +90,28 @@ export function TodoItem({ todo, store }: { todo: TodoView; store: Store }) {
       )}
       {detailsOpen && <TodoDetails id={detailsId} todo={todo} store={store} onClose={closeDetails} />}
     </li>
+  );
+}
+
+/*
+ * The row's icons are drawn, not written: TodoMVC expects an item's text to be exactly its title, and
+ * each button is named by its aria-label.
+ */
+function PencilIcon() {
+  return (
+    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+      <path d="M4 20h4L19 9a2.8 2.8 0 0 0-4-4L4 16z" />
+      <path d="m13.5 6.5 4 4" />
+    </svg>
+  );
+}
+
+function DotsIcon() {
+  return (
+    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true" fill="currentColor">
+      <circle cx="5" cy="12" r="2" />
+      <circle cx="12" cy="12" r="2" />
+      <circle cx="19" cy="12" r="2" />
+    </svg>
   );
 }
