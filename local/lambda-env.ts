@@ -1,5 +1,6 @@
 import {
   CHANGE_STREAM,
+  routes,
   tableSpec,
   type FunctionSpec,
   type ReplicaSpec,
@@ -20,6 +21,8 @@ export interface LambdaEnvInput {
   publicJwk: object;
   /** Secrets Manager id of the private signing key; only functions with `sessionKey: 'private'` get it. */
   signingKeySecretId: string;
+  /** Secrets Manager id of the origin secret; every function behind the API gets it. */
+  originSecretId: string;
   publicBaseUrl: string;
   logLevel: string;
   /** The function's code directory (LAMBDA_TASK_ROOT). */
@@ -59,6 +62,7 @@ export function lambdaEnv(input: LambdaEnvInput): Record<string, string> {
     ...tableVariables(input),
     SESSION_PUBLIC_KEY: JSON.stringify(input.publicJwk),
     ...(spec.sessionKey === 'private' ? { SESSION_SIGNING_KEY_SECRET: input.signingKeySecretId } : {}),
+    ...(routes.some((route) => route.function === spec.name) ? { ORIGIN_VERIFY_SECRET: input.originSecretId } : {}),
     // Plain-http localhost cannot carry Secure cookies.
     COOKIE_SECURE: 'false',
     PUBLIC_BASE_URL: input.publicBaseUrl,

@@ -6,22 +6,32 @@ import { LOCAL_REGION } from './lambda-env';
 
 export interface SecretsManager {
   endpoint: string;
+  /** The AWSCURRENT value of a secret (what the local edge puts in the origin header). */
+  current(name: string): string;
+  /** PutSecretValue: a new AWSCURRENT version; the version that had AWSCURRENT becomes AWSPREVIOUS. */
+  rotate(name: string, value: string): void;
   stop(): Promise<void>;
+}
+
+interface StoredVersion {
+  SecretString: string;
+  VersionId: string;
+  CreatedDate: number;
 }
 
 interface StoredSecret {
   Name: string;
   ARN: string;
-  SecretString: string;
-  VersionId: string;
-  CreatedDate: number;
+  current: StoredVersion;
+  previous?: StoredVersion;
 }
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 
 /**
  * Just enough of Secrets Manager for a function to read its key with the real SDK
- * (AWS_ENDPOINT_URL_SECRETS_MANAGER): GetSecretValue over the JSON 1.1 protocol, by name or ARN.
+ * (AWS_ENDPOINT_URL_SECRETS_MANAGER): GetSecretValue over the JSON 1.1 protocol, by name or ARN, with
+ * the AWSCURRENT and AWSPREVIOUS staging labels; rotations come from the runtime itself (`rotate`).
  */
 export async function startSecretsManager(options: { secrets: Record<string, string> }): Promise<SecretsManager> {
   const secrets = Object.entries(options.secrets).map(([name, value]) => storedSecret(name, value));
@@ -38,8 +48,19 @@ export async function startSecretsManager(options: { secrets: Record<string, str
     server.listen(0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
+  const byName = (name: string) => {
+    const secret = secrets.find((s) => s.Name === name);
+    if (!secret) throw new Error(`no local secret named ${name}`);
+    return secret;
+  };
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    current: (name) => byName(name).current.SecretString,
+    rotate: (name, value) => {
+      const secret = byName(name);
+      secret.previous = secret.current;
+      secret.current = storedVersion(value);
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -54,10 +75,12 @@ function storedSecret(name: string, value: string): StoredSecret {
   return {
     Name: name,
     ARN: `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:secret:${name}-${suffix}`,
-    SecretString: value,
-    VersionId: randomUUID(),
-    CreatedDate: Math.floor(Date.now() / 1000),
+    current: storedVersion(value),
   };
+}
+
+function storedVersion(value: string): StoredVersion {
+  return { SecretString: value, VersionId: randomUUID(), CreatedDate: Math.floor(Date.now() / 1000) };
 }
 
 async function answer(req: IncomingMessage, body: string, secrets: StoredSecret[]) {
@@ -65,13 +88,15 @@ async function answer(req: IncomingMessage, body: string, secrets: StoredSecret[
   if (req.method !== 'POST' || target !== 'secretsmanager.GetSecretValue') {
     return awsError(400, 'UnknownOperationException', `Operation ${String(target)} is not emulated locally`);
   }
-  const { SecretId } = JSON.parse(body || '{}') as { SecretId?: unknown };
+  const { SecretId, VersionStage = 'AWSCURRENT' } = JSON.parse(body || '{}') as { SecretId?: unknown; VersionStage?: unknown };
   if (typeof SecretId !== 'string' || SecretId === '') {
     return awsError(400, 'InvalidParameterException', 'SecretId is required');
   }
   const secret = secrets.find((s) => s.Name === SecretId || s.ARN === SecretId);
   if (!secret) return awsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-  return { status: 200, payload: { ...secret, VersionStages: ['AWSCURRENT'] } as object, errorType: undefined };
+  const version = VersionStage === 'AWSCURRENT' ? secret.current : VersionStage === 'AWSPREVIOUS' ? secret.previous : undefined;
+  if (!version) return awsError(400, 'ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${String(VersionStage)}`);
+  return { status: 200, payload: { ARN: secret.ARN, Name: secret.Name, ...version, VersionStages: [VersionStage] } as object, errorType: undefined };
 }
 
 function awsError(status: number, type: string, message: string) {

@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import { createDocumentClient } from '../shared/clients';
+import { clientAddress } from '../shared/edge';
 import { getBooleanFromEnv, getNumberFromEnv, getStringFromEnv } from '../shared/env';
 import { httpHandler, json, parseBody, type HttpEvent } from '../shared/http';
 import { instrument } from '../shared/instrument';
@@ -41,10 +42,6 @@ const users = createUserService({
 void users.warmUp();
 void signingKey().catch((err: unknown) => logger.warn('signing key not loaded at start', { error: err as Error }));
 
-function sourceIp(event: HttpEvent): string {
-  return event.requestContext?.http?.sourceIp ?? 'unknown';
-}
-
 export const handler = instrument({ logger, tracer, metrics }, httpHandler(logger, {
   'POST /api/register': async (event) => {
     const user = await users.register(parseBody(event, registerBody));
@@ -55,7 +52,7 @@ export const handler = instrument({ logger, tracer, metrics }, httpHandler(logge
 
   'POST /api/login/account': async (event) => {
     const { userName, password, type = 'account' } = parseBody(event, loginBody);
-    const user = await users.login({ userName, password, sourceIp: sourceIp(event) });
+    const user = await users.login({ userName, password, sourceIp: clientAddress(event) });
     if (!user) {
       // A security signal (guessing, stuffing): WARN so `npm run logs -- user --level warn` shows it.
       logger.warn('login failed');

@@ -12,6 +12,7 @@ function envFor(name: FunctionName, overrides: Partial<LambdaEnvInput> = {}): Re
     endpoints: { dynamodb: 'http://127.0.0.1:1', secretsManager: 'http://127.0.0.1:2', kinesis: 'http://127.0.0.1:3' },
     publicJwk,
     signingKeySecretId: 'noops-todo/local/session-signing-key',
+    originSecretId: 'noops-todo/local/origin-verify',
     publicBaseUrl: 'http://127.0.0.1:3000',
     logLevel: 'INFO',
     taskRoot: '/dist/functions/x',
