@@ -20,6 +20,8 @@ export interface RecordedResource {
   parent?: string;
   /** False for component resources. */
   custom: boolean;
+  /** Resource options the engine acts on: explicit and input dependencies (logical names), retainOnDelete. */
+  options?: { dependsOn: string[]; retainOnDelete: boolean };
 }
 
 export interface ProgramRun {
@@ -42,6 +44,7 @@ export async function runProgram(config: Record<string, unknown> = {}): Promise<
   setConfig(config);
   const resources: RecordedResource[] = [];
   const parents = new Map<string, string | undefined>();
+  const options = new Map<string, RecordedResource['options']>();
   await pulumi.runtime.setMocks({
     newResource(args) {
       const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
@@ -60,13 +63,20 @@ export async function runProgram(config: Record<string, unknown> = {}): Promise<
   monitor.registerResource = (req, cb) => {
     const parentUrn: string = req.getParent();
     parents.set(`${req.getType()}::${req.getName()}`, parentUrn ? parentUrn.split('::').pop() : undefined);
+    options.set(`${req.getType()}::${req.getName()}`, {
+      dependsOn: (req.getDependenciesList() as string[]).map((urn) => urn.split('::').pop()!),
+      retainOnDelete: Boolean(req.getRetainondelete()),
+    });
     return register(req, cb);
   };
 
   const program = (await import('../../infra/index')) as Record<string, unknown>;
   const outputs = await valueOf(pulumi.output({ ...program }));
   await settle(() => resources.length);
-  for (const r of resources) r.parent = parents.get(`${r.type}::${r.name}`);
+  for (const r of resources) {
+    r.parent = parents.get(`${r.type}::${r.name}`);
+    r.options = options.get(`${r.type}::${r.name}`);
+  }
   return {
     resources,
     outputs,
@@ -135,6 +145,9 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
       return { fqdn: inputs.name };
     case 'aws:sns/topic:Topic':
       return { arn: arn('sns', inputs.name) };
+    case 'random:index/randomPassword:RandomPassword':
+      // Stands for the generated value: differs per resource and per keeper set, as a regeneration would.
+      return { result: `mock-${name}-${Buffer.from(JSON.stringify(inputs.keepers ?? {})).toString('base64url')}` };
     default:
       return { arn: arn('mock', `${type}/${name}`) };
   }
