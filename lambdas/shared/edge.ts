@@ -71,7 +71,12 @@ export function originGuard(source: OriginSecretSource | undefined, options: Ori
     cached = entry;
     return entry.values;
   };
-  const values = () => (cached && now() - cached.at < maxAgeMs ? cached.values : load());
+  const values = async () => {
+    const fresh = cached && now() - cached.at < maxAgeMs ? cached : undefined;
+    // A read that failed (the one started at init, say) is retried by the request that finds it.
+    if (fresh) return fresh.values.catch(load);
+    return load();
+  };
   // Read during init, so the first request does not wait for Secrets Manager.
   if (source) void load().catch(() => undefined);
 
