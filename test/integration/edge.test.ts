@@ -14,9 +14,12 @@ import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 const MAX_FAILURES = 4;
 let stack: LocalStack;
 let originSecret: string;
+/** Every line the functions logged during this file. */
+const logged: string[] = [];
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: { SCRYPT_N: '1024', LOGIN_MAX_FAILURES: String(MAX_FAILURES), LOGIN_SLOWDOWN_MS: '1' } });
+  stack = await startLocalStack({ env: { SCRYPT_N: '1024', LOGIN_MAX_FAILURES: String(MAX_FAILURES), LOGIN_SLOWDOWN_MS: '1', LOG_LEVEL: 'DEBUG' } });
+  stack.pool.on('log', (entry: { line: string }) => logged.push(entry.line));
   const client = new SecretsManagerClient({ endpoint: stack.secretsManagerEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   originSecret = (await client.send(new GetSecretValueCommand({ SecretId: ORIGIN_SECRET_ID }))).SecretString!;
   client.destroy();
@@ -88,4 +91,11 @@ describe('login throttling behind one edge', () => {
     expect(guesser.status).toBe(429);
     expect(neighbour).toEqual({ status: 200, body: expect.objectContaining({ status: 'ok' }) });
   }, 60_000);
+});
+
+describe('the origin secret in logs', () => {
+  it('appears in no function log line, at DEBUG, after all the requests above', () => {
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.filter((line) => line.includes(originSecret))).toEqual([]);
+  });
 });
