@@ -41,7 +41,7 @@ export interface StackConfig {
   functions: Record<FunctionName, FunctionSettings>;
   kinesis: { mode: 'ON_DEMAND' | 'PROVISIONED'; shardCount: number; retentionHours: number };
   api: { throttleRateLimit: number; throttleBurstLimit: number; corsOrigins: string[] };
-  site: { customDomain?: string; hostedZoneId?: string; priceClass: string };
+  site: { customDomain?: string; hostedZoneId?: string; priceClass: string; originSecretRotationDays: number };
   alarmEmail?: string;
   /** How CodeDeploy shifts each HTTP function's `live` alias to a new version (stream consumers: all at once). */
   deploymentConfig: DeploymentConfigName;
@@ -96,7 +96,12 @@ export function parseConfig(get: ConfigSource, project: string, stack: string): 
       throttleBurstLimit: r.number('apiThrottleBurstLimit', 100, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
       corsOrigins: parseOrigins(r.json('corsOrigins') ?? []),
     },
-    site: { customDomain, hostedZoneId, priceClass: r.oneOf('priceClass', ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const, 'PriceClass_100') },
+    site: {
+      customDomain,
+      hostedZoneId,
+      priceClass: r.oneOf('priceClass', ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'] as const, 'PriceClass_100'),
+      originSecretRotationDays: r.number('originSecretRotationDays', 30, (n) => Number.isInteger(n) && n >= 1 && n <= 365, 'an integer from 1 to 365'),
+    },
     alarmEmail,
     deploymentConfig,
     sessionKeyGeneration: r.number('sessionKeyGeneration', 1, (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1 (bump it by one to rotate)'),

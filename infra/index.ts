@@ -1,10 +1,11 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { CHANGE_STREAM, functions, physicalName, replicaRoute, type FunctionName, type FunctionSpec, type TableName } from '../topology/index';
+import { CHANGE_STREAM, functions, physicalName, replicaRoute, routes, type FunctionName, type FunctionSpec, type TableName } from '../topology/index';
 import { functionCode } from './bundle';
 import { Alarms } from './components/alarms';
 import { ChangeStream } from './components/change-stream';
 import { HttpApi } from './components/http-api';
+import { OriginSecret } from './components/origin-secret';
 import { Replica } from './components/replica';
 import { Rollout } from './components/rollout';
 import { Service } from './components/service';
@@ -29,9 +30,12 @@ const api = new HttpApi('api', {
   logRetentionDays: config.logRetentionDays,
 });
 
+const originSecret = new OriginSecret('origin-secret', { prefix: config.prefix, production: config.production, rotationDays: config.site.originSecretRotationDays });
+
 const site = new Site('site', {
   physicalName: config.prefix,
   api,
+  originSecret,
   priceClass: config.site.priceClass,
   customDomain: config.site.customDomain ? { domainName: config.site.customDomain, hostedZoneId: config.site.hostedZoneId! } : undefined,
 });
@@ -99,6 +103,7 @@ const rollout = new Rollout('rollout', {
 function linksOf(spec: FunctionSpec): Link[] {
   const links = replicas.filter((r) => r.args.replica.reader === spec.name).map((r) => r.link('read'));
   if (spec.sessionKey) links.push(sessionKey.link(spec.sessionKey));
+  if (routes.some((route) => route.function === spec.name)) links.push(originSecret.link());
   if (spec.consumesChangeStream) {
     links.push(changeStream.link(), ...replicas.map((r) => r.link('write')));
     links.push({ env: { REPLICAS: JSON.stringify(config.replicas.map((r) => replicaRoute(r, named))) }, statements: [] });

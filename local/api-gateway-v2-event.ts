@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER } from '../lambdas/shared/edge';
 import type { RouteMatch } from './routes';
 
 /** What the gateway knows about one HTTP request, in plain data, so the event builder stays pure. */
@@ -18,13 +19,26 @@ export interface GatewayRequest {
   /** X-Ray trace header value API Gateway adds (`Root=1-…`). */
   traceId: string;
   time: Date;
+  /** What CloudFront would add in front of the API; the local gateway plays the edge. */
+  edge?: EdgeHeaders;
+}
+
+export interface EdgeHeaders {
+  /** The origin secret's current value. */
+  originSecret: string;
+  /** `CloudFront-Viewer-Address`: the caller's `ip:port` (IPv6 unbracketed, as CloudFront writes it). */
+  viewerAddress: string;
 }
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_API_ID = 'local';
 
-// Hop-by-hop headers API Gateway drops before they reach the integration.
-const DROPPED_HEADERS = new Set(['connection', 'expect', 'proxy-authenticate', 'te', 'transfer-encoding', 'upgrade', 'keep-alive']);
+// Hop-by-hop headers API Gateway drops before they reach the integration, and the headers the edge
+// sets: CloudFront overwrites a viewer's copy of a custom origin header or of its own headers.
+const DROPPED_HEADERS = new Set([
+  'connection', 'expect', 'proxy-authenticate', 'te', 'transfer-encoding', 'upgrade', 'keep-alive',
+  ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER,
+]);
 
 /** Builds the exact HTTP API payload format 2.0 event, field by field, in AWS's field order. */
 export function toApiGatewayEvent(req: GatewayRequest, route: RouteMatch): APIGatewayProxyEventV2 {
@@ -72,7 +86,9 @@ export function toApiGatewayEvent(req: GatewayRequest, route: RouteMatch): APIGa
 
 /**
  * Payload 2.0 lower-cases names, joins duplicates with commas and lifts the Cookie header out into
- * `cookies[]`; API Gateway also adds the forwarding headers and an X-Ray trace header.
+ * `cookies[]`; API Gateway also adds the forwarding headers, an X-Ray trace header and always a
+ * `content-length` (`0` without a body), as captured HTTP API events show (aws-lambda-go
+ * events/testdata/apigw-v2-request-no-authorizer.json, Powertools parser tests/events/apigw-http).
  */
 function formatHeaders(req: GatewayRequest): { headers: Record<string, string>; cookies: string[] } {
   const headers: Record<string, string> = {};
@@ -91,7 +107,11 @@ function formatHeaders(req: GatewayRequest): { headers: Record<string, string>; 
   headers['x-forwarded-port'] = String(req.port);
   headers['x-forwarded-proto'] = 'http';
   headers['x-amzn-trace-id'] = req.traceId;
-  if (req.body.length > 0 && !headers['content-length']) headers['content-length'] = String(req.body.length);
+  headers['content-length'] ??= String(req.body.length);
+  if (req.edge) {
+    headers[ORIGIN_VERIFY_HEADER] = req.edge.originSecret;
+    headers[VIEWER_ADDRESS_HEADER] = req.edge.viewerAddress;
+  }
   return { headers, cookies };
 }
 

@@ -20,6 +20,11 @@ export interface GatewayOptions {
   corsAllowedOrigins?: string[];
   routes?: readonly RouteEntry[];
   onRequest?: (info: RequestInfo) => void;
+  /**
+   * The gateway plays CloudFront: it adds the origin secret (read per request, so a rotation applies at
+   * once) and `CloudFront-Viewer-Address` from the socket, and drops any copy a caller sent.
+   */
+  edge?: { originSecret: () => string };
 }
 
 export interface RequestInfo { requestId: string; method: string; path: string; function?: string; statusCode: number; durationMs: number }
@@ -71,10 +76,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       const route = matchRoute(req.method ?? 'GET', path, routes);
       if (!route) return fail({ statusCode: 404, code: 'NotFound', message: `No route for ${req.method} ${path}` });
-      const { localPort, remoteAddress } = req.socket;
+      const { localPort, remoteAddress, remotePort } = req.socket;
+      const sourceIp = (remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+      const edge = options.edge ? { originSecret: options.edge.originSecret(), viewerAddress: `${sourceIp}:${remotePort ?? 0}` } : undefined;
       const now = new Date();
       const event = toApiGatewayEvent(
-        { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, body, sourceIp: (remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''), protocol: `HTTP/${req.httpVersion}`, port: localPort ?? 0, requestId, traceId: newTraceId(now), time: now },
+        { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, body, sourceIp, protocol: `HTTP/${req.httpVersion}`, port: localPort ?? 0, requestId, traceId: newTraceId(now), time: now, ...(edge ? { edge } : {}) },
         route,
       );
       try {
@@ -158,14 +165,17 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
 }
 
-/** API Gateway request ids look like `JKJaXmPLvHcESHA=`. */
-function newRequestId(): string {
-  return `${pooledRandomBytes(12).toString('base64').replace(/[+/]/g, '').slice(0, 15)}=`;
+/**
+ * HTTP API request ids are always 16 characters: 11 bytes in the URL-safe base64 alphabet with its `=`
+ * padding, e.g. `LV7fzho-PHcEJPw=` (captured events in aws-lambda-go's and Powertools' test data).
+ */
+export function newRequestId(): string {
+  return `${pooledRandomBytes(11).toString('base64url')}=`;
 }
 
-/** X-Ray's `Root=1-<epoch seconds hex>-<96-bit random hex>`. */
-function newTraceId(now: Date): string {
-  return `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${pooledRandomBytes(12).toString('hex')};Sampled=0`;
+/** X-Ray's `Root=1-<epoch seconds hex>-<96-bit random hex>`; HTTP API events carry no `Sampled` flag. */
+export function newTraceId(now: Date): string {
+  return `Root=1-${Math.floor(now.getTime() / 1000).toString(16).padStart(8, '0')}-${pooledRandomBytes(12).toString('hex')}`;
 }
 
 // Ids are drawn from a pooled buffer: one getrandom call per 341 ids instead of one per id, which on a

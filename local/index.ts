@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { functions, physicalName, replicas, tables } from '../topology/index';
 import { functionDir, ROOT } from '../scripts/bundle';
@@ -75,6 +76,8 @@ export interface Stack {
 
 /** Secrets Manager id of the session signing key (its value is the private JWK). */
 export const SIGNING_KEY_SECRET_ID = 'noops-todo/local/session-signing-key';
+/** Secrets Manager id of the origin secret the local gateway (the edge) sends and the functions check. */
+export const ORIGIN_SECRET_ID = 'noops-todo/local/origin-verify';
 export const DEFAULT_DATA_DIR = path.join(ROOT, '.local');
 
 /**
@@ -98,13 +101,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const memoryDir = dataDir ? undefined : await memoryStackDir();
     if (memoryDir) stops.push(memoryDir.remove);
     const runtimeDir = dataDir ?? memoryDir!.dir;
-    const gateway = await startGateway({ port: options.port ?? Number(process.env.PORT ?? 3000), corsAllowedOrigins });
+    // Fresh per start: the gateway and the functions that check it start and stop together.
+    let secrets: Awaited<ReturnType<typeof startSecretsManager>> | undefined;
+    const edge = { originSecret: () => secrets?.current(ORIGIN_SECRET_ID) ?? '' };
+    const gateway = await startGateway({ port: options.port ?? Number(process.env.PORT ?? 3000), corsAllowedOrigins, edge });
     stops.push(gateway.stop);
     let keys = await loadSessionKeys(dataDir);
     const dynamo = await startDynamo(dataDir ? { path: path.join(dataDir, 'dynamodb') } : {});
     stops.push(dynamo.stop);
     await createTables(dynamo.endpoint, tableDefinitions(tables, replicas, tableName));
-    const secrets = await startSecretsManager({ secrets: { [SIGNING_KEY_SECRET_ID]: JSON.stringify(keys.privateJwk) } });
+    secrets = await startSecretsManager({ secrets: {
+      [SIGNING_KEY_SECRET_ID]: JSON.stringify(keys.privateJwk),
+      [ORIGIN_SECRET_ID]: randomBytes(32).toString('base64url'),
+    } });
     stops.push(secrets.stop);
     const kinesis = await startKinesis({ dataDir });
     stops.push(kinesis.stop);
@@ -128,6 +137,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       endpoints,
       sessionPublicKeys: keys.publicJwks,
       signingKeySecretId: SIGNING_KEY_SECRET_ID,
+      originSecretId: ORIGIN_SECRET_ID,
       publicBaseUrl: gateway.url,
       logLevel: process.env.LOG_LEVEL ?? 'INFO',
       taskRoot: path.dirname(bundle),

@@ -1,6 +1,7 @@
 import {
   CHANGE_STREAM,
   replicaRoute,
+  routes,
   tableSpec,
   type FunctionSpec,
   type ReplicaSpec,
@@ -22,6 +23,8 @@ export interface LambdaEnvInput {
   sessionPublicKeys: readonly object[];
   /** Secrets Manager id of the private signing key; only functions with `sessionKey: 'private'` get it. */
   signingKeySecretId: string;
+  /** Secrets Manager id of the origin secret; every function behind the API gets it. */
+  originSecretId: string;
   publicBaseUrl: string;
   logLevel: string;
   /** The function's code directory (LAMBDA_TASK_ROOT). */
@@ -59,6 +62,7 @@ export function lambdaEnv(input: LambdaEnvInput): Record<string, string> {
     ...tableVariables(input),
     ...(spec.sessionKey ? { SESSION_PUBLIC_KEYS: JSON.stringify({ keys: input.sessionPublicKeys }) } : {}),
     ...(spec.sessionKey === 'private' ? { SESSION_SIGNING_KEY_SECRET: input.signingKeySecretId } : {}),
+    ...(routes.some((route) => route.function === spec.name) ? { ORIGIN_VERIFY_SECRET: input.originSecretId } : {}),
     // Plain-http localhost cannot carry Secure cookies.
     COOKIE_SECURE: 'false',
     PUBLIC_BASE_URL: input.publicBaseUrl,

@@ -6,6 +6,8 @@ import { LOCAL_REGION } from './lambda-env';
 
 export interface SecretsManager {
   endpoint: string;
+  /** The AWSCURRENT value of a secret (what the local edge puts in the origin header). */
+  current(name: string): string;
   /** PutSecretValue: a new version of an existing secret becomes AWSCURRENT, the one before AWSPREVIOUS. */
   put(name: string, value: string): void;
   stop(): Promise<void>;
@@ -46,11 +48,16 @@ export async function startSecretsManager(options: { secrets: Record<string, str
     server.listen(0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
+  const byName = (name: string) => {
+    const secret = secrets.find((s) => s.Name === name);
+    if (!secret) throw new Error(`no local secret named ${name}`);
+    return secret;
+  };
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    current: (name) => byName(name).versions[0]!.SecretString,
     put(name, value) {
-      const secret = secrets.find((s) => s.Name === name);
-      if (!secret) throw new Error(`no secret named ${name}`);
+      const secret = byName(name);
       secret.versions.unshift(secretVersion(value));
       // Secrets Manager keeps about 100 versions; labelless ones beyond are removed.
       secret.versions.splice(100);

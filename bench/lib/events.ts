@@ -1,4 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ORIGIN_VERIFY_HEADER } from '../../lambdas/shared/edge';
+import { BENCH_ORIGIN_SECRET } from './function-env';
 
 /** A minimal API Gateway payload-format-2.0 event, for invoking a bundle's handler without the gateway. */
 export function httpEvent(
@@ -13,7 +15,7 @@ export function httpEvent(
     rawPath,
     rawQueryString: '',
     cookies: options.cookies,
-    headers: { host: '127.0.0.1', 'x-forwarded-proto': 'http', 'content-type': 'application/json', ...options.headers },
+    headers: { host: '127.0.0.1', 'x-forwarded-proto': 'http', 'content-type': 'application/json', [ORIGIN_VERIFY_HEADER]: BENCH_ORIGIN_SECRET, ...options.headers },
     pathParameters: options.pathParameters,
     requestContext: {
       accountId: '000000000000',

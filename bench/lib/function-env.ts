@@ -3,12 +3,17 @@ import { generateKeyPair, exportJWK } from 'jose';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { lambdaEnv } from '../../local/lambda-env';
+import { startSecretsManager } from '../../local/secrets-manager';
 import { functionDir } from '../../scripts/bundle';
 import { functionSpec, replicas, tables, type FunctionName, type TableSpec } from '../../topology/index';
 import { LOCAL_AWS_ENV } from '../load/run';
 
 // dynalite ships no types; the local runtime owns the project's shim, so take it untyped here.
 const dynalite = createRequire(import.meta.url)('dynalite') as (o: Record<string, number>) => Server;
+
+const BENCH_ORIGIN_SECRET_ID = 'bench/origin-verify';
+/** Sent by `httpEvent` as the edge would. */
+export const BENCH_ORIGIN_SECRET = 'bench-origin-secret';
 
 export interface FunctionEnv {
   envFor: (name: FunctionName) => Record<string, string>;
@@ -37,6 +42,8 @@ export async function functionEnv(): Promise<FunctionEnv> {
     );
   }
   client.destroy();
+  // Every HTTP function reads the origin secret at init and checks it on each request, as on AWS.
+  const secrets = await startSecretsManager({ secrets: { [BENCH_ORIGIN_SECRET_ID]: BENCH_ORIGIN_SECRET } });
   const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const publicJwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'EdDSA' };
   const envFor = (name: FunctionName) =>
@@ -44,14 +51,18 @@ export async function functionEnv(): Promise<FunctionEnv> {
       spec: functionSpec(name),
       replicas,
       physicalName: (logical) => logical,
-      // Nothing listens on the discard port: the cold-start requests need no secret.
-      endpoints: { dynamodb: endpoint, secretsManager: 'http://127.0.0.1:9', kinesis: 'http://127.0.0.1:9' },
+      // The cold-start requests need no signing key; nothing listens on Kinesis's discard port.
+      endpoints: { dynamodb: endpoint, secretsManager: secrets.endpoint, kinesis: 'http://127.0.0.1:9' },
       sessionPublicKeys: [publicJwk],
       signingKeySecretId: 'bench-signing-key',
+      originSecretId: BENCH_ORIGIN_SECRET_ID,
       publicBaseUrl: 'http://127.0.0.1',
       logLevel: 'WARN',
       taskRoot: functionDir(name),
       path: process.env.PATH ?? '',
     });
-  return { envFor, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { envFor, stop: async () => {
+    await secrets.stop();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  } };
 }

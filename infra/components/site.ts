@@ -8,11 +8,16 @@ import {
   SECURITY_HEADERS,
 } from '../../lambdas/static/security-headers';
 import type { HttpApi } from './http-api';
+import type { OriginSecret } from './origin-secret';
 import { SiteDomain } from './site-domain';
 
 /** AWS managed policies (IDs are fixed across accounts; see the CloudFront developer guide). */
 export const MANAGED_CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
-/** Forwards everything but Host: API Gateway routes by Host and rejects CloudFront's viewer host. */
+/**
+ * Forwards everything but Host: API Gateway routes by Host and rejects CloudFront's viewer host. Per
+ * "Use managed origin request policies" (CloudFront developer guide), this policy also adds CloudFront's
+ * viewer location headers, among them CloudFront-Viewer-Address, which the login throttle counts by.
+ */
 export const MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
 const ONE_YEAR_SECONDS = 31_536_000;
@@ -94,6 +99,8 @@ export class Site extends pulumi.ComponentResource {
           originId: ORIGIN_ID,
           domainName: args.api.api.apiEndpoint.apply((endpoint) => new URL(endpoint).hostname),
           customOriginConfig: { originProtocolPolicy: 'https-only', originSslProtocols: ['TLSv1.2'], httpPort: 80, httpsPort: 443 },
+          // The API answers only requests carrying this header; CloudFront overwrites a viewer's copy.
+          customHeaders: [{ name: args.originSecret.header.name, value: args.originSecret.header.value }],
         }],
         defaultCacheBehavior: { ...behaviour, allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: pages.id },
         orderedCacheBehaviors: [
@@ -111,7 +118,8 @@ export class Site extends pulumi.ComponentResource {
         viewerCertificate: parent.domain
           ? { acmCertificateArn: parent.domain.validatedCertificateArn, sslSupportMethod: 'sni-only', minimumProtocolVersion: 'TLSv1.2_2021' }
           : { cloudfrontDefaultCertificate: true },
-      }, { parent });
+        // A rotated value is stored (AWSCURRENT) before CloudFront starts sending it.
+      }, { parent, dependsOn: [args.originSecret.version] });
     }
   }
 }
@@ -130,6 +138,8 @@ export interface SiteArgs {
   /** e.g. `noops-todo-dev`; names the policies, which are account-wide. */
   physicalName: string;
   api: HttpApi;
+  /** The secret origin header CloudFront adds to every request to the API. */
+  originSecret: OriginSecret;
   /** PriceClass_100 (North America and Europe edges) is the cheapest. */
   priceClass: string;
   customDomain?: { domainName: string; hostedZoneId: string };

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { originGuardFromEnv, type OriginGuard } from './edge';
 import {
   BadRequest,
   HttpError,
@@ -49,18 +50,22 @@ export function toResponse(err: unknown, logger: Logger): HttpResult {
 }
 
 /**
- * The HTTP adapter every API function shares. API Gateway has already matched the route, so dispatch
- * is a lookup on `routeKey`; the adapter adds logging keys, the `x-request-id` header and error mapping.
+ * The HTTP adapter every API function shares. It first refuses requests that did not come through
+ * CloudFront (403 `DirectAccessForbidden`, see edge.ts). API Gateway has already matched the route, so
+ * dispatch is a lookup on `routeKey`; the adapter adds logging keys, the `x-request-id` header and
+ * error mapping.
  */
-export function httpHandler(logger: Logger, routes: Record<string, RouteHandler>) {
+export function httpHandler(logger: Logger, routes: Record<string, RouteHandler>, options: { edge?: OriginGuard } = {}) {
+  const throughEdge = options.edge ?? originGuardFromEnv();
   return async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     logger.appendKeys({ requestId, routeKey: event.routeKey });
     let result: HttpResult;
     try {
-      const route = routes[event.routeKey];
-      if (!route) throw routeError(event, Object.keys(routes));
-      result = await route(event);
+      const checked = await throughEdge(event);
+      const route = routes[checked.routeKey];
+      if (!route) throw routeError(checked, Object.keys(routes));
+      result = await route(checked);
     } catch (err) {
       result = toResponse(err, logger);
     }

@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { createDocumentClient } from '../shared/clients';
+import { clientAddress } from '../shared/edge';
 import { getBooleanFromEnv, getNumberFromEnv, getStringFromEnv } from '../shared/env';
 import { Unauthorized } from '../shared/errors';
 import { httpHandler, json, parseBody, type HttpEvent } from '../shared/http';
@@ -41,16 +42,12 @@ const users = createUserService({
 void users.warmUp();
 void signingKey().catch((err: unknown) => logger.warn('signing key not loaded at start', { error: err as Error }));
 
-function sourceIp(event: HttpEvent): string {
-  return event.requestContext?.http?.sourceIp ?? 'unknown';
-}
-
 /**
  * One sign-in for both login routes: the same throttle counters, failure signal and token (expiry,
  * session version), so an API client meets exactly the rules of the browser.
  */
 async function signIn(event: HttpEvent, credentials: { userName: string; password: string }) {
-  const user = await users.login({ ...credentials, sourceIp: sourceIp(event) });
+  const user = await users.login({ ...credentials, sourceIp: clientAddress(event) });
   if (!user) {
     // A security signal (guessing, stuffing): WARN so `npm run logs -- user --level warn` shows it.
     logger.warn('login failed');

@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { Todo } from '../../lambdas/rule/domain';
 import type { User } from '../../lambdas/user/domain';
+import { ORIGIN_VERIFY_HEADER } from '../../lambdas/shared/edge';
 import { signSession, type SessionClaims } from '../../lambdas/shared/session';
+import { TEST_ORIGIN_SECRET } from './edge';
 
 export interface HttpEventOptions {
   /** e.g. `GET /api/todos/{id}`; defaults to `<method> <path>`. */
@@ -19,6 +21,8 @@ export interface HttpEventOptions {
   pathParameters?: Record<string, string>;
   sourceIp?: string;
   isBase64Encoded?: boolean;
+  /** Send the test origin secret as CloudFront would (default true). */
+  throughEdge?: boolean;
 }
 
 /** An exact API Gateway HTTP API payload-format-2.0 event, as the gateway (AWS or local) builds it. */
@@ -34,6 +38,7 @@ export function httpEvent(options: HttpEventOptions = {}): APIGatewayProxyEventV
     'user-agent': 'vitest',
     'x-forwarded-proto': 'https',
     'x-forwarded-port': '443',
+    ...(options.throughEdge === false ? {} : { [ORIGIN_VERIFY_HEADER]: TEST_ORIGIN_SECRET }),
     ...(body !== undefined && typeof options.body !== 'string' ? { 'content-type': 'application/json' } : {}),
     ...Object.fromEntries(Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
   };

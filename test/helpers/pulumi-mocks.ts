@@ -21,8 +21,8 @@ export interface RecordedResource {
   parent?: string;
   /** False for component resources. */
   custom: boolean;
-  /** The replacement options the program gave the engine. */
-  options: { deleteBeforeReplace: boolean; protect: boolean; retainOnDelete: boolean };
+  /** The resource options the program gave the engine: replacement, retention, explicit and input dependencies (logical names). */
+  options: { deleteBeforeReplace: boolean; protect: boolean; retainOnDelete: boolean; dependsOn: string[] };
   /** The `ignoreChanges` option the program gave. */
   ignoreChanges?: string[];
   /** Logical names of the resources its inputs depend on. */
@@ -74,7 +74,7 @@ export async function runProgram(config: Record<string, unknown> = {}, { stack =
       const random = args.type === 'random:index/randomBytes:RandomBytes' ? randomBytesState(args.inputs, previous.get(key)) : {};
       const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs), ...random };
       previous.set(key, state);
-      resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true, options: { deleteBeforeReplace: false, protect: false, retainOnDelete: false } });
+      resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true, options: { deleteBeforeReplace: false, protect: false, retainOnDelete: false, dependsOn: [] } });
       return { id: `${args.name}-id`, state };
     },
     call(args) {
@@ -90,8 +90,9 @@ export async function runProgram(config: Record<string, unknown> = {}, { stack =
     const parentUrn: string = req.getParent();
     const key = `${req.getType()}::${req.getName()}`;
     parents.set(key, parentUrn ? parentUrn.split('::').pop() : undefined);
-    options.set(key, { deleteBeforeReplace: req.getDeletebeforereplace(), protect: req.getProtect() ?? false, retainOnDelete: req.getRetainondelete() ?? false });
-    requests.set(key, { ignoreChanges: req.getIgnorechangesList(), dependencies: req.getDependenciesList().map((urn: string) => urn.split('::').pop()!) });
+    const dependencies = (req.getDependenciesList() as string[]).map((urn) => urn.split('::').pop()!);
+    options.set(key, { deleteBeforeReplace: req.getDeletebeforereplace(), protect: req.getProtect() ?? false, retainOnDelete: req.getRetainondelete() ?? false, dependsOn: dependencies });
+    requests.set(key, { ignoreChanges: req.getIgnorechangesList(), dependencies });
     return register(req, cb);
   };
 
@@ -187,6 +188,9 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
       return { fqdn: inputs.name };
     case 'aws:sns/topic:Topic':
       return { arn: arn('sns', inputs.name) };
+    case 'random:index/randomPassword:RandomPassword':
+      // Stands for the generated value: differs per resource and per keeper set, as a regeneration would.
+      return { result: `mock-${name}-${Buffer.from(JSON.stringify(inputs.keepers ?? {})).toString('base64url')}` };
     default:
       return { arn: arn('mock', `${type}/${name}`) };
   }

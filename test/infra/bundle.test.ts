@@ -27,8 +27,9 @@ describe('bundling inside the Pulumi program', () => {
     const code = await readFile(path.join(dir, 'index.mjs'), 'utf8');
     expect(code.length).toBeGreaterThan(1000);
     expect(code).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
-    // Issue 7's budget; the SDK is inside (scripts/bundle.ts says why), so nothing is left to load.
-    expect(code.length / 1024).toBeLessThanOrEqual(400);
+    // Issue 7's budget (400 KB) plus the Secrets Manager client every HTTP function now carries for the
+    // origin check; the SDK is inside (scripts/bundle.ts says why), so nothing is left to load.
+    expect(code.length / 1024).toBeLessThanOrEqual(416);
     const imported = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"']+)["']/g)].map((m) => m[1]!);
     expect(imported.filter((id) => !id.startsWith('node:') && !builtinModules.includes(id))).toEqual([]);
     if (name === 'static') {

@@ -18,10 +18,16 @@ const STREAM = `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${PREFIX}-changes`;
 const QUEUE = `arn:aws:sqs:${REGION}:${ACCOUNT}:${PREFIX}-changes-failures`;
 const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${PREFIX}-session-signing-key-abc-AbCdEf`;
 
-/** Writing its own log group and X-Ray segments (X-Ray accepts only Resource "*"). */
+const ORIGIN_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${PREFIX}-origin-verify-abc-AbCdEf`;
+
+/**
+ * Writing its own log group and X-Ray segments (X-Ray accepts only Resource "*"); every function is
+ * behind the API, so each reads the origin secret it checks requests against.
+ */
 const own = (fn: FunctionName) => ({
   [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${PREFIX}-${fn}:*`]: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   '*': ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+  [ORIGIN_SECRET]: ['secretsmanager:GetSecretValue'],
 });
 
 /** ARCHITECTURE.md "Functions and their permissions", resource by resource. */

@@ -4,6 +4,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyOf, httpEvent, sessionClaims, sessionKeys, sessionTokenFor, type HttpEventOptions, type SessionKeys } from '../helpers/factories';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';
+import { startEdgeSecrets } from '../helpers/edge';
+import type { SecretsManager } from '../helpers/secrets-manager';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 interface TodoBody {
@@ -17,6 +19,7 @@ interface TodoBody {
 }
 
 let dynamo: TestDynamo;
+let secrets: SecretsManager;
 let keys: SessionKeys;
 let handler: Handler;
 const alice = sessionClaims({ userName: 'Alice' });
@@ -25,6 +28,7 @@ const tokens = new Map<string, string>();
 
 beforeAll(async () => {
   dynamo = await startDynalite();
+  secrets = await startEdgeSecrets();
   keys = await sessionKeys();
   Object.assign(process.env, {
     RULES_TABLE: dynamo.tableNames.rules,
@@ -38,6 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await secrets?.stop();
   await dynamo?.stop();
 });
 

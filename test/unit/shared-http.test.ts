@@ -1,12 +1,23 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Conflict } from '../../lambdas/shared/errors';
 import { httpHandler, json, parseBody, publicBaseUrl } from '../../lambdas/shared/http';
+import { startEdgeSecrets } from '../helpers/edge';
 import { bodyOf, httpEvent } from '../helpers/factories';
+import type { SecretsManager } from '../helpers/secrets-manager';
 
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 const schema = z.object({ title: z.string() });
+let secrets: SecretsManager;
+
+// The adapter checks the edge header for real, against the local Secrets Manager.
+beforeAll(async () => {
+  secrets = await startEdgeSecrets();
+});
+afterAll(async () => {
+  await secrets?.stop();
+});
 
 describe('httpHandler', () => {
   const handler = httpHandler(logger, {

@@ -4,16 +4,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECURITY_HEADERS } from '../../lambdas/static/security-headers';
+import { startEdgeSecrets } from '../helpers/edge';
 import { bodyOf, httpEvent } from '../helpers/factories';
+import type { SecretsManager } from '../helpers/secrets-manager';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 let dir: string;
+let secrets: SecretsManager;
 let handler: Handler;
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe]);
 const INDEX = '<!doctype html><title>noops-todo</title><script type="module" src="/assets/app-1a2b3c.js"></script>';
 
 beforeAll(async () => {
+  secrets = await startEdgeSecrets();
   dir = await mkdtemp(path.join(tmpdir(), 'static-'));
   const root = path.join(dir, 'web');
   await mkdir(path.join(root, 'assets'), { recursive: true });
@@ -27,6 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await secrets?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sessionVerifier } from '../../lambdas/shared/session';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';
 import { bodyOf, httpEvent, sessionKeys, type HttpEventOptions, type SessionKeys } from '../helpers/factories';
-import { startSecretsManager, type SecretsManager } from '../helpers/secrets-manager';
+import { startEdgeSecrets } from '../helpers/edge';
+import type { SecretsManager } from '../helpers/secrets-manager';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -22,7 +23,7 @@ beforeAll(async () => {
   });
   dynamo = await startDynalite();
   keys = await sessionKeys();
-  secrets = await startSecretsManager({ secrets: { 'test/session-signing-key': JSON.stringify(keys.privateJwk) } });
+  secrets = await startEdgeSecrets({ 'test/session-signing-key': JSON.stringify(keys.privateJwk) });
   Object.assign(process.env, {
     USERS_TABLE: dynamo.tableNames.users,
     LOGIN_ATTEMPTS_TABLE: dynamo.tableNames['login-attempts'],

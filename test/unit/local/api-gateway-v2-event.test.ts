@@ -11,7 +11,7 @@ function request(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
     protocol: 'HTTP/1.1',
     port: 3000,
     requestId: 'JKJaXmPLvHcESHA=',
-    traceId: 'Root=1-5e6b4a7e-0123456789abcdef01234567;Sampled=0',
+    traceId: 'Root=1-5e6b4a7e-0123456789abcdef01234567',
     time: new Date('2020-03-12T19:03:58.123Z'),
     ...overrides,
   };
@@ -40,6 +40,8 @@ describe('toApiGatewayEvent', () => {
         'x-forwarded-port': '3000',
         'x-forwarded-proto': 'http',
         'x-amzn-trace-id': req.traceId,
+        // API Gateway always sends it, 0 without a body.
+        'content-length': '0',
       },
       queryStringParameters: { completed: 'true', tag: 'a,b', q: 'x y!' },
       requestContext: {
@@ -101,5 +103,31 @@ describe('parseQuery', () => {
 describe('formatRequestTime', () => {
   it('uses the CLF format in UTC with zero padding', () => {
     expect(formatRequestTime(new Date('2024-01-05T03:04:05Z'))).toBe('05/Jan/2024:03:04:05 +0000');
+  });
+});
+
+describe('the local edge (what CloudFront adds in front of the API)', () => {
+  it('adds the origin secret and the viewer address, replacing whatever the caller sent', () => {
+    // Prepare
+    const forged = ['X-Origin-Verify', 'guessed', 'CloudFront-Viewer-Address', '203.0.113.9:1234'];
+    const req = request({ rawHeaders: ['Host', '127.0.0.1:3000', ...forged], edge: { originSecret: 's3cret', viewerAddress: '127.0.0.5:50123' } });
+    // Act
+    const { headers } = toApiGatewayEvent(req, route);
+    // Assess
+    expect(headers['x-origin-verify']).toBe('s3cret');
+    expect(headers['cloudfront-viewer-address']).toBe('127.0.0.5:50123');
+  });
+
+  it('drops a caller\'s copies even without an edge, so nothing forged reaches a function', () => {
+    const req = request({ rawHeaders: ['X-Origin-Verify', 'guessed', 'cloudfront-viewer-address', '203.0.113.9:1234'] });
+    const { headers } = toApiGatewayEvent(req, route);
+    expect(headers).not.toHaveProperty('x-origin-verify');
+    expect(headers).not.toHaveProperty('cloudfront-viewer-address');
+  });
+
+  it('sends content-length 0 without a body and the body length with one', () => {
+    expect(toApiGatewayEvent(request(), route).headers['content-length']).toBe('0');
+    const post = request({ method: 'POST', rawHeaders: ['Content-Type', 'application/json', 'Transfer-Encoding', 'chunked'], body: Buffer.from('{"a":1}') });
+    expect(toApiGatewayEvent(post, route).headers['content-length']).toBe('7');
   });
 });

@@ -12,6 +12,7 @@ function envFor(name: FunctionName, overrides: Partial<LambdaEnvInput> = {}): Re
     endpoints: { dynamodb: 'http://127.0.0.1:1', secretsManager: 'http://127.0.0.1:2', kinesis: 'http://127.0.0.1:3' },
     sessionPublicKeys: publicJwks,
     signingKeySecretId: 'noops-todo/local/session-signing-key',
+    originSecretId: 'noops-todo/local/origin-verify',
     publicBaseUrl: 'http://127.0.0.1:3000',
     logLevel: 'INFO',
     taskRoot: '/dist/functions/x',
@@ -21,6 +22,12 @@ function envFor(name: FunctionName, overrides: Partial<LambdaEnvInput> = {}): Re
 }
 
 describe('lambdaEnv', () => {
+  it('names the origin secret (its id, never its value) to every function behind the API', () => {
+    for (const name of ['static', 'rule', 'user', 'replicator'] as const) {
+      expect(envFor(name).ORIGIN_VERIFY_SECRET).toBe('noops-todo/local/origin-verify');
+    }
+  });
+
   it('sets the Lambda runtime variables', () => {
     expect(envFor('rule')).toMatchObject({
       AWS_LAMBDA_FUNCTION_NAME: 'rule',

@@ -1,0 +1,144 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import { Forbidden } from './errors';
+
+/**
+ * CloudFront is the only way in. The distribution adds a secret origin header to every request it
+ * forwards ("Add custom headers to origin requests", CloudFront developer guide: "you prevent users
+ * from bypassing CloudFront and accessing your content directly on the origin"), and every function
+ * behind the API refuses a request without it before any route runs. Locally the gateway plays the
+ * edge and adds the same header.
+ */
+export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
+/**
+ * `<viewer ip>:<viewer port>`, added by CloudFront ("Add CloudFront request headers", viewer location
+ * headers), e.g. `198.51.100.10:46532`; IPv6 addresses come unbracketed: `2001:db8::1:46532`.
+ */
+export const VIEWER_ADDRESS_HEADER = 'cloudfront-viewer-address';
+
+/** The values a request may carry: Secrets Manager's AWSCURRENT and, during a rotation, AWSPREVIOUS. */
+export type OriginSecretSource = () => Promise<string[]>;
+
+export interface OriginGuardOptions {
+  /** How long a read of the secret is reused; a rotation is picked up within this time. */
+  maxAgeMs?: number;
+  /**
+   * A header that matches neither cached value triggers one re-read, at most this often, so that the
+   * first requests CloudFront sends with a rotated value pass even before the cache expires.
+   */
+  refreshAfterMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Reads both stages of the origin secret. Per the PutSecretValue API reference, storing a new version
+ * moves AWSCURRENT to it and AWSPREVIOUS to the version that had AWSCURRENT: edges still sending the
+ * old value while CloudFront propagates the new configuration keep passing. Before the first rotation
+ * there is no AWSPREVIOUS (ResourceNotFoundException).
+ */
+export function secretsManagerSource(secretId: string, client = new SecretsManagerClient({})): OriginSecretSource {
+  const read = (VersionStage: string) =>
+    client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage })).then(
+      ({ SecretString }) => SecretString,
+      (err: Error) => {
+        if (VersionStage === 'AWSPREVIOUS' && err.name === 'ResourceNotFoundException') return undefined;
+        throw err;
+      },
+    );
+  return async () => {
+    const [current, previous] = await Promise.all([read('AWSCURRENT'), read('AWSPREVIOUS')]);
+    if (!current) throw new Error(`secret ${secretId} has no SecretString`);
+    return previous ? [current, previous] : [current];
+  };
+}
+
+/**
+ * The check every HTTP function runs first (in `httpHandler`): 403 in the error contract unless the
+ * request carries the origin secret. Without a configured secret every request is refused: a function
+ * that cannot check must not answer.
+ */
+export function originGuard(source: OriginSecretSource | undefined, options: OriginGuardOptions = {}) {
+  const { maxAgeMs = 60_000, refreshAfterMs = 5_000, now = Date.now } = options;
+  let cached: { values: Promise<string[]>; at: number } | undefined;
+  const load = () => {
+    const entry = { values: source!(), at: now() };
+    // A failed read is not kept: the next request tries again.
+    entry.values.catch(() => {
+      if (cached === entry) cached = undefined;
+    });
+    cached = entry;
+    return entry.values;
+  };
+  const values = async () => {
+    const fresh = cached && now() - cached.at < maxAgeMs ? cached : undefined;
+    // A read that failed (the one started at init, say) is retried by the request that finds it.
+    if (fresh) return fresh.values.catch(load);
+    return load();
+  };
+  // Read during init, so the first request does not wait for Secrets Manager.
+  if (source) void load().catch(() => undefined);
+
+  /** The event without the secret (so no route can log or echo it), or a 403 `Forbidden`. */
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyEventV2> => {
+    const { [ORIGIN_VERIFY_HEADER]: sent, ...headers } = event.headers ?? {};
+    const checked = { ...event, headers };
+    if (!source || sent === undefined) throw notThroughEdge();
+    if (matchesAny(sent, await values())) return checked;
+    if (cached && now() - cached.at >= refreshAfterMs && matchesAny(sent, await load())) return checked;
+    throw notThroughEdge();
+  };
+}
+
+export type OriginGuard = ReturnType<typeof originGuard>;
+
+/**
+ * The guard configured by ORIGIN_VERIFY_SECRET: the secret's ARN (its id locally), never its value.
+ * Lambda sets the environment before init, so the read starts then; it is resolved on first use
+ * otherwise.
+ */
+export function originGuardFromEnv(): OriginGuard {
+  let guard: OriginGuard | undefined;
+  const configured = () => {
+    const secretId = process.env.ORIGIN_VERIFY_SECRET;
+    return (guard ??= originGuard(secretId ? secretsManagerSource(secretId) : undefined));
+  };
+  if (process.env.ORIGIN_VERIFY_SECRET) configured();
+  return (event) => configured()(event);
+}
+
+function notThroughEdge(): Forbidden {
+  return new Forbidden('Requests must come through the site', 'DirectAccessForbidden');
+}
+
+/** Constant time whatever the input: digests have one length, and every accepted value is compared. */
+function matchesAny(sent: string, accepted: string[]): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  const sentDigest = digest(sent);
+  let match = false;
+  for (const value of accepted) match = timingSafeEqual(sentDigest, digest(value)) || match;
+  return match;
+}
+
+/**
+ * The viewer's IP address as CloudFront reports it, without the port; undefined when the header is
+ * absent or malformed. Only meaningful after `originGuard` passed: CloudFront overwrites this header,
+ * but a direct caller could send anything.
+ */
+export function viewerAddress(event: APIGatewayProxyEventV2): string | undefined {
+  const value = event.headers?.[VIEWER_ADDRESS_HEADER]?.trim();
+  if (!value) return undefined;
+  const match = /^\[?([0-9A-Fa-f:.]+?)\]?:(\d{1,5})$/.exec(value);
+  const ip = match?.[1];
+  return ip && isIP(ip) ? ip.toLowerCase() : undefined;
+}
+
+/**
+ * The address to count a client by: the viewer CloudFront saw. API Gateway's `sourceIp` is "the source
+ * IP address of the TCP connection making the request to API Gateway" (HTTP API access-log variables),
+ * which behind CloudFront is an edge server that many viewers share, so it is only the fallback.
+ */
+export function clientAddress(event: APIGatewayProxyEventV2): string {
+  return viewerAddress(event) ?? event.requestContext?.http?.sourceIp ?? 'unknown';
+}
