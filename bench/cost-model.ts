@@ -110,9 +110,13 @@ export interface LineItem {
  */
 export const MONTHLY_RESOURCES = {
   streams: 1,
-  secrets: 1,
-  /** Errors and Throttles per function, iterator age, failure-queue depth, API 5xx. */
-  alarms: functions.length * 2 + 3,
+  /** The session signing key and the CloudFront origin secret. */
+  secrets: 2,
+  /**
+   * Errors and Throttles per function, iterator age, failure-queue depth, API 5xx, and per function the
+   * rollout's two alarms on the new version (errors, duration) that make CodeDeploy roll back.
+   */
+  alarms: functions.length * 4 + 3,
   dashboards: 1,
 };
 

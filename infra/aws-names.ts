@@ -52,6 +52,8 @@ export const NAMING: Record<string, TypeNaming> = {
     ],
     autoNamed: true,
   },
+  // Attaches a managed policy by ARN: nothing named.
+  'aws:iam/rolePolicyAttachment:RolePolicyAttachment': { names: [] },
   'aws:iam/rolePolicy:RolePolicy': { names: [{ input: 'name', max: 128, chars: IAM_NAME, source: 'IAM API Reference, PutRolePolicy: PolicyName 1–128, [\\w+=,.@-]+' }], autoNamed: true },
   'aws:cloudwatch/logGroup:LogGroup': { names: [LOG_GROUP] },
   'aws:cloudwatch/metricAlarm:MetricAlarm': { names: [{ input: 'name', max: 255, chars: /^[\x20-\x7e]$/, source: 'CloudWatch API Reference, PutMetricAlarm: AlarmName 1–255' }] },

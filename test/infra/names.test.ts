@@ -9,7 +9,7 @@ vi.mock('../../infra/bundle', async () => (await import('../helpers/pulumi-mocks
 /** The longest stack name parseConfig accepts, using every character it allows. */
 const STACK = 'Prod_eu-west-1-'.repeat(10).slice(0, maxStackNameLength(PROJECT));
 /** Replica names come from stack config, so the longest one parseConfig accepts counts too. */
-const LONG_REPLICA = { name: `users-replica-for-rule-${'x'.repeat(77)}`, source: 'users', reader: 'rule', envVar: 'LONG_REPLICA_TABLE' };
+const LONG_REPLICA = { name: `users-replica-for-rule-${'x'.repeat(77)}`, source: 'users', reader: 'rule', envVar: 'LONG_REPLICA_TABLE', attributes: ['displayName'] };
 
 let run: ProgramRun;
 beforeAll(async () => {
@@ -89,6 +89,10 @@ const REPLACEMENT: Record<string, 'delete-first' | 'name-only'> = {
   'aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy': 'name-only',
   'aws:apigatewayv2/api:Api': 'name-only',
   'aws:apigatewayv2/stage:Stage': 'name-only',
+  'aws:lambda/alias:Alias': 'name-only',
+  'aws:iam/role:Role': 'name-only',
+  'aws:codedeploy/application:Application': 'name-only',
+  'aws:codedeploy/deploymentGroup:DeploymentGroup': 'name-only',
 };
 
 describe('replacement of fixed-name resources (a development stack)', () => {
