@@ -7,6 +7,7 @@ import { startStreamingDestination, type StreamingDestination } from '../../loca
 import { replicaRoute, replicas } from '../../topology/index';
 import { sessionKeys, type SessionKeys } from '../helpers/factories';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';
+import { startEdgeSecrets } from '../helpers/edge';
 
 export interface ReplicationPipeline {
   dynamo: TestDynamo;
@@ -36,6 +37,8 @@ export async function startPipeline(options: { faults?: EsmFaults; settings?: Pa
     streamedTables: [names.rules!, names.users!],
   });
   const keys = await sessionKeys();
+  // The replicator's HTTP route checks the edge's origin header like every function behind the API.
+  const edgeSecrets = await startEdgeSecrets();
   Object.assign(process.env, {
     REPLICAS: JSON.stringify(replicas.map((r) => replicaRoute(r, (logical) => names[logical]!))),
     REPLICATION_STATE_TABLE: names['replication-state'],
@@ -65,6 +68,7 @@ export async function startPipeline(options: { faults?: EsmFaults; settings?: Pa
       await proxy.stop();
       await kinesis.stop();
       await dynamo.stop();
+      await edgeSecrets.stop();
     },
   };
 }
