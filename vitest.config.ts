@@ -7,7 +7,7 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     // Only the test processes themselves: on a Node 20 host the SDK warns once per test file that its
     // releases after January 2027 need Node 22, which CI's Node 24 run already answers. The functions
-    // never get this (local/lambda-env.ts), and `npm start` and the CLIs print it.
+    // never get this (local/lambda/environment.ts), and `npm start` and the CLIs print it.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     // Pulumi mocks are process-global state: keep each file isolated (see docs/FACTS in shared notes).
     pool: 'forks',

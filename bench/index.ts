@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT } from '../scripts/bundle';
+import { ROOT } from '../bundle';
 import { progress } from './lib/log';
 import { writeCostDoc } from './cost-report';
 import { writeReport } from './lib/report';

@@ -20,7 +20,7 @@ const { values } = parseArgs({
     'poll-ms': { type: 'string', default: '5' },
     /**
      * A/B: a module (path relative to bench/) exporting startEventSourceMapping, run in place of the
-     * stack's mapping, e.g. an older local/event-source-mapping.ts from git. It gets no wake-up hints.
+     * stack's mapping, e.g. an older local/kinesis/event-source-mapping.ts from git. It gets no wake-up hints.
      */
     esm: { type: 'string' },
   },
@@ -32,7 +32,7 @@ const batchSize = values['batch-size'] ? Number(values['batch-size']) : undefine
 const stack = await startBenchStack({ quick: true, ...(batchSize ? { changeConsumer: { batchSize } } : {}) });
 if (values.esm) {
   await stack.replication.stop();
-  const alternative = (await import(values.esm)) as typeof import('../local/event-source-mapping');
+  const alternative = (await import(values.esm)) as typeof import('../local/kinesis/event-source-mapping');
   const esm = await alternative.startEventSourceMapping({ kinesisEndpoint: stack.kinesisEndpoint, streamName: 'changes', invoke: (event) => stack.pool.invoke('replicator', event), settings: { ...(batchSize ? { batchSize } : {}), startingPosition: 'LATEST' } });
   Object.assign(stack, { replication: esm });
 }

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { bundleFunction } from '../scripts/bundle';
+import { bundleFunction } from '../bundle';
 import { functions } from '../topology/index';
 import { buildWeb, type WebBuildReport } from '../web/build';
 import { progress } from './lib/log';

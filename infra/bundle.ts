@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import path from 'node:path';
-import { bundleFunction, FUNCTIONS_DIST, WEB_DIST } from '../scripts/bundle';
+import { bundleFunction, FUNCTIONS_DIST, WEB_DIST } from '../bundle';
 import type { FunctionSpec } from '../topology/index';
 import { buildWeb } from '../web/build';
 

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildAll, staleReason } from '../scripts/build';
-import { ROOT } from '../scripts/bundle';
+import { ROOT } from '../bundle';
 import { functions, replicas, routes, tables } from '../topology/index';
 import { startStack, type Stack } from './index';
-import { describeLambdaNode, installHint, LambdaNodeError, localNodePath } from './lambda-node';
+import { describeLambdaNode, installHint, LambdaNodeError, localNodePath } from './lambda/node';
 
 const USAGE = `Usage: npm start -- [--memory] [--port <n>] [--data-dir <dir>]
 

@@ -1,21 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { functions, physicalName, replicas, tables } from '../topology/index';
-import { functionDir, ROOT } from '../scripts/bundle';
-import { parseAllowedOrigins } from './cors';
+import { functionDir, ROOT } from '../bundle';
+import { parseAllowedOrigins } from './gateway/cors';
 import { createTables, startDynamo, tableDefinitions } from './dynamodb';
-import { esmSettings, startEventSourceMapping, type EsmFaults, type EsmSettings, type EventSourceMapping } from './event-source-mapping';
-import { FunctionPool, type PoolFunction } from './function-pool';
+import { esmSettings, startEventSourceMapping, type EsmFaults, type EsmSettings, type EventSourceMapping } from './kinesis/event-source-mapping';
+import { FunctionPool, type PoolFunction } from './lambda';
 import { startGateway } from './gateway';
-import { loadSessionKeys, watchSessionKeys, type SessionKeys } from './keys';
+import { loadSessionKeys, watchSessionKeys, type SessionKeys } from './secrets/session-keys';
 import { startKinesis } from './kinesis';
-import { lambdaEnv } from './lambda-env';
-import { findLambdaNode, type LambdaNode } from './lambda-node';
-import { attachLogStreams } from './log-streams';
-import { attachLogView } from './log-view';
-import { startSecretsManager } from './secrets-manager';
+import { lambdaEnv } from './lambda/environment';
+import { findLambdaNode, type LambdaNode } from './lambda/node';
+import { attachLogStreams } from './logs/streams';
+import { attachLogView } from './logs/view';
+import { startSecretsManager } from './secrets';
 import { memoryStackDir, writeStackFile } from './stack-file';
-import { startStreamingDestination, type StreamingDestination } from './streaming-destination';
+import { startStreamingDestination, type StreamingDestination } from './dynamodb/streaming-destination';
 
 export interface StackOptions {
   /** Keep everything in memory: nothing is read from or written to the data dir. */
@@ -65,7 +65,7 @@ export interface Stack {
   dataDir: string | undefined;
   /** Its log stream files (read by `npm run logs`): `<dataDir>/logs`, or in memory mode a temporary folder removed at stop. */
   logsDir: string;
-  /** The Node the functions run on: the deployed runtime's major when installed (see local/lambda-node.ts). */
+  /** The Node the functions run on: the deployed runtime's major when installed (see local/lambda/node.ts). */
   functionsNode: LambdaNode;
   /** Physical name of a table or replica (what the functions get in their environment). */
   tableName(logical: string): string;

@@ -21,7 +21,7 @@ export interface StackFile {
   memory: boolean;
   /** Where its log stream files are (`<dir>/logs`). */
   logsDir: string;
-  /** The Node the functions run on (see local/lambda-node.ts). */
+  /** The Node the functions run on (see local/lambda/node.ts). */
   functionsNode: { version: string; execPath: string; source: string; warning?: string };
   pid: number;
   startedAt: string;

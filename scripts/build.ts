@@ -3,10 +3,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { functions } from '../topology/index';
 import { buildWeb } from '../web/build';
-import { bundleAllFunctions, functionDir, ROOT, WEB_DIST } from './bundle';
+import { bundleAllFunctions, functionDir, ROOT, WEB_DIST } from '../bundle';
 
 /** Inputs of the build: a change to any of them makes dist/ stale. */
-const SOURCES = ['lambdas', 'web', 'topology', 'scripts/bundle.ts', 'scripts/build.ts', 'package-lock.json'];
+const SOURCES = ['lambdas', 'web', 'topology', 'bundle/index.ts', 'scripts/build.ts', 'package-lock.json'];
 const MAX_FILES_SCANNED = 20_000;
 
 /** Builds the web app, then every function bundle (the static one embeds the web app). */

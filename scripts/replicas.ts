@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { startDynamo } from '../local/dynamodb';
 import { readStackFile } from '../local/stack-file';
 import { physicalName, replicas as defaultReplicas, type AttributeType, type ReadModel } from '../topology/index';
-import { ROOT } from './bundle';
+import { ROOT } from '../bundle';
 import { backfill, compare, recheck, replicaPair, type BackfillProgress, type Difference, type ReplicaPair } from './replicas/sync';
 
 const USAGE = `usage:

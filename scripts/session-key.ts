@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadSessionKeys, rotateSessionKeys } from '../local/keys';
-import { ROOT } from './bundle';
+import { loadSessionKeys, rotateSessionKeys } from '../local/secrets/session-keys';
+import { ROOT } from '../bundle';
 
 const USAGE = `usage:
   npm run session-key -- rotate [--data-dir <dir>]   local: a new signing key in <dir>/keys.json (default .local);

@@ -1,5 +1,5 @@
 /**
- * The Lambda runtime every function deploys on. infra/ deploys it, scripts/bundle.ts targets its Node,
+ * The Lambda runtime every function deploys on. infra/ deploys it, bundle/index.ts targets its Node,
  * and local/ runs the functions on the same Node major when it is installed.
  *
  * nodejs24.x is Lambda's current Node runtime (Amazon Linux 2023, deprecation Apr 30, 2028: "Building

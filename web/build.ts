@@ -2,7 +2,7 @@ import { build } from 'esbuild';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT, WEB_DIST } from '../scripts/bundle';
+import { ROOT, WEB_DIST } from '../bundle';
 import { STARTUP_URLS } from './src/api';
 
 export interface WebBuildReport {

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ROOT } from '../scripts/bundle';
+import { ROOT } from '../bundle';
 import { startLocalStack } from '../test/helpers/local-stack';
 import { buildWeb, formatKb } from './build';
 

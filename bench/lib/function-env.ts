@@ -2,9 +2,9 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { generateKeyPair, exportJWK } from 'jose';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { lambdaEnv } from '../../local/lambda-env';
-import { startSecretsManager } from '../../local/secrets-manager';
-import { functionDir } from '../../scripts/bundle';
+import { lambdaEnv } from '../../local/lambda/environment';
+import { startSecretsManager } from '../../local/secrets';
+import { functionDir } from '../../bundle';
 import { functionSpec, replicas, tables, type FunctionName, type TableSpec } from '../../topology/index';
 import { LOCAL_AWS_ENV } from '../load/run';
 
@@ -21,7 +21,7 @@ export interface FunctionEnv {
 }
 
 /**
- * The environment each function would get from the local runtime (local/lambda-env.ts), pointed at a
+ * The environment each function would get from the local runtime (local/lambda/environment.ts), pointed at a
  * private in-memory dynalite with every table, so a fresh process can answer a request on its own.
  */
 export async function functionEnv(): Promise<FunctionEnv> {

@@ -1,7 +1,7 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import http from 'node:http';
-import { changeRecord, partitionKey } from '../../local/change-record';
+import { changeRecord, partitionKey } from '../../local/dynamodb/streaming-record';
 import { kinesisClient } from '../../local/kinesis';
 import { percentile } from '../lib/stats';
 

@@ -1,4 +1,4 @@
-import { functionDir } from '../../scripts/bundle';
+import { functionDir } from '../../bundle';
 import path from 'node:path';
 import { httpEvent } from '../lib/events';
 import { functionEnv } from '../lib/function-env';

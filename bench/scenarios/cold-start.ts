@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat as fsStat, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { functionDir } from '../../scripts/bundle';
+import { functionDir } from '../../bundle';
 import { functions, type FunctionName } from '../../topology/index';
 import { httpEvent } from '../lib/events';
 import { progress } from '../lib/log';
@@ -113,6 +113,6 @@ export async function coldStart({ options, envFor, buildErrors }: ColdStartInput
     result.targets.push(target(`cold-start-${fn.name}`, `${fn.name} load + first answer over empty handler`, '<=', 25, 'ms', round(overEmpty(fn.name).median, 1)));
   }
   result.data = { sizes: sizes.map(({ file: _f, ...s }) => s), samples, statuses };
-  result.notes.push('Bundles include the AWS SDK they use (tree-shaken ES builds, see scripts/bundle.ts), so each fresh process loads one file and nothing from node_modules, as on Lambda.');
+  result.notes.push('Bundles include the AWS SDK they use (tree-shaken ES builds, see bundle/index.ts), so each fresh process loads one file and nothing from node_modules, as on Lambda.');
   return result;
 }

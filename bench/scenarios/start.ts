@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT } from '../../scripts/bundle';
+import { ROOT } from '../../bundle';
 import { progress } from '../lib/log';
 import { processTree, treeMemory } from '../lib/process-tree';
 import { createTodos, signIn } from '../lib/stack';

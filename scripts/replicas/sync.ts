@@ -4,7 +4,7 @@ import type { AttributeMap } from '../../lambdas/replicator/change-record';
 import { DynamoDbReplicaStore } from '../../lambdas/replicator/replica-store';
 import { StateRepository } from '../../lambdas/replicator/state-repository';
 import { isConditionalCheckFailed } from '../../lambdas/shared/errors';
-import { canonical, keyOf } from '../../local/change-record';
+import { canonical, keyOf } from '../../local/dynamodb/streaming-record';
 import { TOMBSTONE_ATTRIBUTE, VERSION_ATTRIBUTE, type ReadModel } from '../../topology/index';
 
 export interface ReplicaPair {

@@ -1,4 +1,4 @@
-import { startSecretsManager, type SecretsManager } from '../../local/secrets-manager';
+import { startSecretsManager, type SecretsManager } from '../../local/secrets';
 
 /** The origin secret unit tests put in their local Secrets Manager; `httpEvent` sends it by default. */
 export const TEST_ORIGIN_SECRET_ID = 'test/origin-verify';

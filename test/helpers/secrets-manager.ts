@@ -1,2 +1,2 @@
 /** Handler tests use the same GetSecretValue emulation the local runtime runs. */
-export { startSecretsManager, type SecretsManager } from '../../local/secrets-manager';
+export { startSecretsManager, type SecretsManager } from '../../local/secrets';

@@ -28,7 +28,7 @@ describe('bundling inside the Pulumi program', () => {
     expect(code.length).toBeGreaterThan(1000);
     expect(code).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
     // Issue 7's budget (400 KB) plus the Secrets Manager client every HTTP function now carries for the
-    // origin check; the SDK is inside (scripts/bundle.ts says why), so nothing is left to load.
+    // origin check; the SDK is inside (bundle/index.ts says why), so nothing is left to load.
     expect(code.length / 1024).toBeLessThanOrEqual(416);
     const imported = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"']+)["']/g)].map((m) => m[1]!);
     expect(imported.filter((id) => !id.startsWith('node:') && !builtinModules.includes(id))).toEqual([]);

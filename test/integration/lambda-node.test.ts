@@ -1,8 +1,8 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findLambdaNode, majorOf } from '../../local/lambda-node';
-import { ROOT } from '../../scripts/bundle';
+import { findLambdaNode, majorOf } from '../../local/lambda/node';
+import { ROOT } from '../../bundle';
 import { LAMBDA_NODE_MAJOR } from '../../topology/runtime';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 
@@ -24,7 +24,7 @@ describe('the Node the local functions run on', () => {
   });
   afterAll(() => stack?.stop());
 
-  it('is the one the stack reports, found as local/lambda-node.ts says', async () => {
+  it('is the one the stack reports, found as local/lambda/node.ts says', async () => {
     // process.execPath is the real path of the binary: the reported one may go through a symlink.
     expect(seen).toEqual({ version: stack.functionsNode.version, execPath: await realpath(stack.functionsNode.execPath) });
     expect(stack.functionsNode).toEqual(discovered);

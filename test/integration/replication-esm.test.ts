@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { esmSettings, startEventSourceMapping, type EventSourceMapping, type EventSourceMappingOptions } from '../../local/event-source-mapping';
+import { esmSettings, startEventSourceMapping, type EventSourceMapping, type EventSourceMappingOptions } from '../../local/kinesis/event-source-mapping';
 import { kinesisClient, startKinesis, type LocalKinesis } from '../../local/kinesis';
 
 let kinesis: LocalKinesis;

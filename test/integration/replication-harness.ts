@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { startEventSourceMapping, type EsmFaults, type EsmSettings, type EventSourceMapping } from '../../local/event-source-mapping';
+import { startEventSourceMapping, type EsmFaults, type EsmSettings, type EventSourceMapping } from '../../local/kinesis/event-source-mapping';
 import { startKinesis, type LocalKinesis } from '../../local/kinesis';
-import { startStreamingDestination, type StreamingDestination } from '../../local/streaming-destination';
+import { startStreamingDestination, type StreamingDestination } from '../../local/dynamodb/streaming-destination';
 import { replicaRoute, replicas } from '../../topology/index';
 import { sessionKeys, type SessionKeys } from '../helpers/factories';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClient } from '../../local/kinesis';
 import { startStack, type Stack } from '../../local/index';
-import { ROOT } from '../../scripts/bundle';
+import { ROOT } from '../../bundle';
 import { ApiClient } from './replication-api-client';
 
 const run = promisify(execFile);

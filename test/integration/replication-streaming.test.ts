@@ -4,7 +4,7 @@ import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, P
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DynamoDbChangeRecord } from '../../lambdas/replicator/change-record';
 import { kinesisClient, startKinesis, type LocalKinesis } from '../../local/kinesis';
-import { startStreamingDestination, type StreamingDestination } from '../../local/streaming-destination';
+import { startStreamingDestination, type StreamingDestination } from '../../local/dynamodb/streaming-destination';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';
 
 let dynamo: TestDynamo;

@@ -2,7 +2,7 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FunctionPool, InvocationError, type InvocationEvent, type LogEvent } from '../../local/function-pool';
+import { FunctionPool, InvocationError, type InvocationEvent, type LogEvent } from '../../local/lambda';
 import { SIGNING_KEY_SECRET_ID } from '../../local/index';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { startSecretsManager } from '../helpers/secrets-manager';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../scripts/bundle';
+import { ROOT } from '../../bundle';
 
 /**
  * `npm run session-key`, run as a user runs it. No Pulumi CLI exists here: a stand-in `pulumi` on PATH

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rotateSessionKeys } from '../../local/keys';
+import { rotateSessionKeys } from '../../local/secrets/session-keys';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { eventually } from '../reliability/helpers';
 

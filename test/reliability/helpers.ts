@@ -3,7 +3,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { startStack, type Stack, type StackOptions } from '../../local/index';
-import type { InvocationEvent } from '../../local/function-pool';
+import type { InvocationEvent } from '../../local/lambda';
 
 /**
  * Shared pieces of the reliability suite: a stack with settings that keep loopback clients from being

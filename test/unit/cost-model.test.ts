@@ -12,7 +12,7 @@ import {
   type ApiCallModel,
   type LoadInput,
 } from '../../bench/cost-model';
-import { changeRecord, itemSize } from '../../local/change-record';
+import { changeRecord, itemSize } from '../../local/dynamodb/streaming-record';
 import { startCountingProxy, tally, type CountingProxy } from '../../bench/lib/counting-proxy';
 import { BENCH_PASSWORD, startBenchStack, type BenchStack } from '../../bench/lib/stack';
 

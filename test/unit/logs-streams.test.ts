@@ -3,8 +3,8 @@ import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attachLogStreams } from '../../local/log-streams';
-import { attachLogView } from '../../local/log-view';
+import { attachLogStreams } from '../../local/logs/streams';
+import { attachLogView } from '../../local/logs/view';
 import { localSource } from '../../scripts/logs/sources/local';
 
 const STREAM = '2026/03/10/[$LATEST]w1';

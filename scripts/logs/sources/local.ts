@@ -7,7 +7,7 @@ import { sleep, type LogQuery, type LogSource } from './source';
 const POLL_MS = 200;
 
 /**
- * Reads the files local/log-streams.ts writes: `<dataDir>/logs/<function>/<date>-[$LATEST]<worker>.jsonl`,
+ * Reads the files local/logs/streams.ts writes: `<dataDir>/logs/<function>/<date>-[$LATEST]<worker>.jsonl`,
  * one CloudWatch-like event per line. Follow mode polls, remembering each file's read offset.
  */
 export function localSource(dataDir: string, pollMs = POLL_MS): LogSource {

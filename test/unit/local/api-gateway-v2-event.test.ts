@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRequestTime, parseQuery, toApiGatewayEvent, type GatewayRequest } from '../../../local/api-gateway-v2-event';
+import { formatRequestTime, parseQuery, toApiGatewayEvent, type GatewayRequest } from '../../../local/gateway/api-gateway-v2-event';
 
 function request(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
   return {

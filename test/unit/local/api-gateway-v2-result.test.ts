@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromApiGatewayResult, InvalidFunctionResponse } from '../../../local/api-gateway-v2-result';
+import { fromApiGatewayResult, InvalidFunctionResponse } from '../../../local/gateway/api-gateway-v2-result';
 
 describe('fromApiGatewayResult', () => {
   it('maps a structured result: status, lower-cased headers, cookies and body', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonical, changeRecord, itemSize, itemsEqual, keyOf, MissingKeyAttribute, partitionKey } from '../../../local/change-record';
+import { canonical, changeRecord, itemSize, itemsEqual, keyOf, MissingKeyAttribute, partitionKey } from '../../../local/dynamodb/streaming-record';
 
 const keys = { userId: { S: 'u' }, key: { S: 'k' } };
 const v1 = { ...keys, name: { S: 'a' }, version: { N: '1' } };

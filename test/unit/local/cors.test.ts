@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { corsConfig, corsHeaders, isPreflight, parseAllowedOrigins, preflightHeaders } from '../../../local/cors';
+import { corsConfig, corsHeaders, isPreflight, parseAllowedOrigins, preflightHeaders } from '../../../local/gateway/cors';
 
 describe('CORS', () => {
   const config = corsConfig(['https://app.example.com']);

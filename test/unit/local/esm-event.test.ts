@@ -1,6 +1,6 @@
 import type { _Record as KinesisRecord } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import { compareSequenceNumbers, firstFailedIndex, kinesisEvent, onFailureRecord } from '../../../local/kinesis-event';
+import { compareSequenceNumbers, firstFailedIndex, kinesisEvent, onFailureRecord } from '../../../local/kinesis/kinesis-event';
 
 const source = { region: 'us-east-1', accountId: '000000000000', streamName: 'changes', functionName: 'replicator' };
 const record = (seq: string, at = 1_700_000_000_250): KinesisRecord => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidFunctionResponse } from '../../../local/api-gateway-v2-result';
-import { InvocationError, type InvocationErrorCode } from '../../../local/function-pool';
-import { errorJson, gatewayError } from '../../../local/gateway-errors';
+import { InvalidFunctionResponse } from '../../../local/gateway/api-gateway-v2-result';
+import { InvocationError, type InvocationErrorCode } from '../../../local/lambda';
+import { errorJson, gatewayError } from '../../../local/gateway/errors';
 
 describe('gatewayError', () => {
   it.each<[InvocationErrorCode, number, string]>([

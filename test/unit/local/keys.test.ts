@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadSessionKeys, rotateSessionKeys } from '../../../local/keys';
+import { loadSessionKeys, rotateSessionKeys } from '../../../local/secrets/session-keys';
 import { sessionKeys } from '../../helpers/factories';
 
 let dataDir: string;

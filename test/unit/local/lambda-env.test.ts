@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lambdaEnv, type LambdaEnvInput } from '../../../local/lambda-env';
+import { lambdaEnv, type LambdaEnvInput } from '../../../local/lambda/environment';
 import { functionSpec, replicas, type FunctionName } from '../../../topology/index';
 
 const publicJwks = [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'k2' }, { kty: 'OKP', crv: 'Ed25519', x: 'def', kid: 'k1' }];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeLambdaNode, findLambdaNode, LambdaNodeError, localNodePath, type FindLambdaNodeInput } from '../../../local/lambda-node';
-import { functionOptions } from '../../../scripts/bundle';
+import { describeLambdaNode, findLambdaNode, LambdaNodeError, localNodePath, type FindLambdaNodeInput } from '../../../local/lambda/node';
+import { functionOptions } from '../../../bundle';
 import { LAMBDA_NODE_MAJOR, LAMBDA_RUNTIME } from '../../../topology/runtime';
 
 const ROOT = '/repo';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchRoute } from '../../../local/routes';
+import { matchRoute } from '../../../local/gateway/routes';
 import { routes } from '../../../topology/index';
 
 describe('matchRoute', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedMutex } from '../../../local/keyed-mutex';
+import { KeyedMutex } from '../../../local/dynamodb/keyed-mutex';
 
 describe('KeyedMutex (serialises the streaming destination per item)', () => {
   it('runs holders of one key one at a time, in call order, and other keys alongside', async () => {

@@ -40,7 +40,7 @@ const MAX_LINE_CHARS = 256 * 1024;
 const AT_EXIT: OutputMarks = { stdout: Infinity, stderr: Infinity };
 
 /**
- * One function instance: a child process running local/worker.ts on one bundle. It turns the output
+ * One function instance: a child process running local/lambda/worker.ts on one bundle. It turns the output
  * pipes into lines, hands messages on as they arrive, and keeps a log order in which each message
  * stands after the lines written before it (see OutputMarks), for the pool's START/END events.
  */

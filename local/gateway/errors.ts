@@ -1,5 +1,5 @@
 import { InvalidFunctionResponse } from './api-gateway-v2-result';
-import { InvocationError } from './function-pool';
+import { InvocationError } from '../lambda';
 
 export interface GatewayError {
   statusCode: number;

@@ -25,7 +25,7 @@ export interface FunctionPoolOptions {
   maxQueuedPerFunction?: number;
   /** Lambda's init phase limit (default 10 s). */
   initTimeoutMs?: number;
-  /** The Node binary the instances run on (see local/lambda-node.ts); default: this process's own. */
+  /** The Node binary the instances run on (see local/lambda/node.ts); default: this process's own. */
   execPath?: string;
 }
 

@@ -2,7 +2,7 @@ import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { access, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DIST, ROOT } from '../scripts/bundle';
+import { DIST, ROOT } from '../../bundle';
 
 let compiled: Promise<string> | undefined;
 
@@ -21,7 +21,7 @@ export function workerEntry(): Promise<string> {
 
 async function compileWorker(): Promise<string> {
   const result = await build({
-    entryPoints: [path.join(ROOT, 'local/worker.ts')],
+    entryPoints: [path.join(ROOT, 'local/lambda/worker.ts')],
     bundle: true,
     platform: 'node',
     // It runs on the functions' Node, which falls back to the host's: the oldest package.json allows.
@@ -31,7 +31,7 @@ async function compileWorker(): Promise<string> {
     logLevel: 'warning',
   });
   const code = result.outputFiles[0]?.contents;
-  if (!code) throw new Error('esbuild produced no output for local/worker.ts');
+  if (!code) throw new Error('esbuild produced no output for local/lambda/worker.ts');
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 12);
   const file = path.join(DIST, 'local', `worker-${hash}.mjs`);
   const exists = await access(file).then(() => true, () => false);

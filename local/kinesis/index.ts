@@ -4,8 +4,8 @@ import kinesalite from 'kinesalite';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { CHANGE_STREAM } from '../topology/index';
-import { trackRequests } from './drain';
+import { CHANGE_STREAM } from '../../topology';
+import { trackRequests } from '../shared/drain';
 
 export interface LocalKinesis {
   endpoint: string;

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LOCAL_ACCOUNT_ID } from './api-gateway-v2-event';
-import { LOCAL_REGION } from './lambda-env';
+import { LOCAL_ACCOUNT_ID } from '../gateway/api-gateway-v2-event';
+import { LOCAL_REGION } from '../lambda/environment';
 
 export interface SecretsManager {
   endpoint: string;

@@ -1,11 +1,11 @@
 import { randomFillSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { routes as topologyRoutes } from '../topology/index';
+import { routes as topologyRoutes } from '../../topology';
 import { toApiGatewayEvent } from './api-gateway-v2-event';
 import { fromApiGatewayResult, type GatewayResponse } from './api-gateway-v2-result';
 import { corsConfig, corsHeaders, isPreflight, preflightHeaders } from './cors';
-import { errorJson, gatewayError, type GatewayError } from './gateway-errors';
+import { errorJson, gatewayError, type GatewayError } from './errors';
 import { matchRoute, type RouteEntry } from './routes';
 
 /** What the gateway calls to run a function (the function pool). */

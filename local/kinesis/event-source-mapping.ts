@@ -8,10 +8,10 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { CHANGE_CONSUMER } from '../topology/index';
+import { CHANGE_CONSUMER } from '../../topology';
 import { EsmStore } from './esm-store';
 import { firstFailedIndex, kinesisEvent, onFailureRecord, type EventSource, type FailureCondition, type OnFailureRecord } from './kinesis-event';
-import { kinesisClient } from './kinesis';
+import { kinesisClient } from './index';
 
 export interface EsmSettings {
   /** Records per invocation at most: 1–10,000, as on AWS for Kinesis (one GetRecords returns at most 10,000). */

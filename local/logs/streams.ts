@@ -1,7 +1,7 @@
 import { createWriteStream, mkdirSync, readdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
-import { functions } from '../topology/index';
-import { defaultLogStream, endLine, reportLine, startLine, type PoolEvents, type PoolInvocation, type PoolLogLine } from './log-events';
+import { functions } from '../../topology';
+import { defaultLogStream, endLine, reportLine, startLine, type PoolEvents, type PoolInvocation, type PoolLogLine } from './events';
 
 export interface LogStreamsOptions {
   /** The runtime's data directory (`.local`); files go under `<dataDir>/logs/<function>/`. */

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { LAMBDA_NODE_MAJOR, LAMBDA_RUNTIME } from '../topology/runtime';
+import { LAMBDA_NODE_MAJOR, LAMBDA_RUNTIME } from '../../topology/runtime';
 
 /** The Node binary the local function instances run on, and how it was chosen. */
 export interface LambdaNode {

@@ -1,7 +1,7 @@
-import { parseLine } from '../scripts/logs/events';
-import { formatEvent, shouldColor, type FormatOptions } from '../scripts/logs/format';
-import { functions } from '../topology/index';
-import { reportLine, type PoolEvents, type PoolInvocation, type PoolLogLine } from './log-events';
+import { parseLine } from '../../scripts/logs/events';
+import { formatEvent, shouldColor, type FormatOptions } from '../../scripts/logs/format';
+import { functions } from '../../topology';
+import { reportLine, type PoolEvents, type PoolInvocation, type PoolLogLine } from './events';
 
 export interface LogViewOptions {
   stream: { write(text: string): unknown; isTTY?: boolean };

@@ -5,8 +5,8 @@ import {
   tableSpec,
   type FunctionSpec,
   type ReplicaSpec,
-} from '../topology/index';
-import { LAMBDA_RUNTIME } from '../topology/runtime';
+} from '../../topology';
+import { LAMBDA_RUNTIME } from '../../topology/runtime';
 
 export const LOCAL_REGION = 'us-east-1';
 /** What Lambda sets for the deployed runtime: `AWS_Lambda_nodejs24.x`. */

@@ -1,7 +1,7 @@
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { cp, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { functions, type FunctionSpec } from '../topology/index';
+import { functions, type FunctionSpec } from '../topology';
 import { LAMBDA_NODE_MAJOR } from '../topology/runtime';
 
 /**

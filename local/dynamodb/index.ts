@@ -10,8 +10,8 @@ import dynalite from 'dynalite';
 import { mkdir } from 'node:fs/promises';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { KeyAttribute, ReplicaSpec, TableSpec } from '../topology/index';
-import { trackRequests } from './drain';
+import type { KeyAttribute, ReplicaSpec, TableSpec } from '../../topology';
+import { trackRequests } from '../shared/drain';
 
 export interface Dynamo {
   endpoint: string;

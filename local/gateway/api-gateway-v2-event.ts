@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER } from '../lambdas/shared/edge';
+import { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER } from '../../lambdas/shared/edge';
 import type { RouteMatch } from './routes';
 
 /** What the gateway knows about one HTTP request, in plain data, so the event builder stays pure. */

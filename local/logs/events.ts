@@ -1,5 +1,5 @@
 /**
- * The function pool's observable events (local/function-pool.ts emits them) as the log writers see
+ * The function pool's observable events (local/lambda/index.ts emits them) as the log writers see
  * them. Typed structurally so the writers depend on the events, not on the pool class.
  */
 export interface PoolLogLine {
