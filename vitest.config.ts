@@ -9,7 +9,7 @@ export default defineConfig({
     // releases after January 2027 need Node 22, which CI's Node 24 run already answers. The functions
     // never get this (local/lambda/environment.ts), and `npm start` and the CLIs print it.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    // Pulumi mocks are process-global state: keep each file isolated (see docs/FACTS in shared notes).
+    // Pulumi mocks are process-global state (`pulumi.runtime.setMocks` sets them for the whole process): keep each file in its own process.
     pool: 'forks',
     isolate: true,
     testTimeout: 30_000,

@@ -2,7 +2,7 @@ import { functions, type FunctionName } from '../topology/index';
 
 /**
  * The AWS bill of this stack, from what the code actually issues. The DynamoDB operation counts per API
- * call are asserted against the running code by test/unit/cost-model.test.ts, so this table stays true.
+ * call are asserted against the running code by test/unit/bench/cost-model.test.ts, so this table stays true.
  */
 export type DynamoOperation = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem' | 'Scan';
 
@@ -105,7 +105,7 @@ export interface LineItem {
 }
 
 /**
- * What the deployed stack keeps that is billed by the month. test/infra/cost-inventory.test.ts checks
+ * What the deployed stack keeps that is billed by the month. test/infra/deploy-docs.test.ts checks
  * these counts against the resources the Pulumi program creates.
  */
 export const MONTHLY_RESOURCES = {
@@ -181,7 +181,7 @@ export function perMillionChanges(batchSize: number, batchDurationMs: number, me
 
 /**
  * Bytes of a typical todo (34-character name, no description) and of its change records as the streaming
- * destination writes them; test/unit/cost-model.test.ts rebuilds them with the record builder. INSERT and
+ * destination writes them; test/unit/bench/cost-model.test.ts rebuilds them with the record builder. INSERT and
  * REMOVE carry one image, MODIFY both, so a PATCH's record is billed as 2 KB of Kinesis data in.
  */
 export const ITEM_BYTES = { todo: 218 } as const;

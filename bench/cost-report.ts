@@ -52,7 +52,7 @@ export function renderCost(run?: BenchRun): string {
     `Prices: AWS us-east-1 list prices as published in ${PRICES.date}, on-demand, without free tiers or savings plans (sources below).`,
     `Durations: ${run ? `measured by the bench run of ${run.startedAt} (API p50 at concurrency 1 minus the gateway hop)` : `not measured yet (${FALLBACK_MS} ms assumed)`}; memory from topology/. Lambda runs arm64.`,
     '',
-    '## DynamoDB operations per API call (asserted by test/unit/cost-model.test.ts against the running code)',
+    '## DynamoDB operations per API call (asserted by test/unit/bench/cost-model.test.ts against the running code)',
     '',
     '| call | function | operations | read units | write units | change records |',
     '| --- | --- | --- | --- | --- | --- |',

@@ -9,7 +9,7 @@ import { SCENARIO_IDS, type BenchRun, type ScenarioId } from './lib/types';
 import { runBench } from './run-bench';
 
 /**
- * `npm run bench [-- --only api,writes] [--quick] [--repeats 3]`: runs issue 7's scenarios, writes
+ * `npm run bench [-- --only api,writes] [--quick] [--repeats 3]`: runs the benchmark scenarios (api, writes, cold start, start, web, replication), writes
  * bench/results/<timestamp>.json and regenerates docs/benchmarks.md. Progress goes to stderr.
  */
 const { values } = parseArgs({

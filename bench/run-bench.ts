@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { bundleFunction } from '../bundle';
 import { functions } from '../topology/index';
-import { buildWeb, type WebBuildReport } from '../web/build';
+import { buildWeb, type WebBuildReport } from '../bundle/web';
 import { progress } from './lib/log';
 import { machineInfo } from './lib/machine';
 import { emptyResult, SCENARIO_IDS, type BenchOptions, type BenchRun, type ScenarioId, type ScenarioResult } from './lib/types';

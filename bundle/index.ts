@@ -71,7 +71,7 @@ export const functionOptions: BuildOptions = {
    * The AWS SDK is bundled, not left to the copy the Lambda runtime ships. As separate packages it is
    * hundreds of CommonJS files: a fresh process spent ~140 ms in the CommonJS loader and ~70 ms in
    * cjs-module-lexer (which Node runs so an ES module can import CommonJS) before its first answer, 220-320 ms
-   * over an empty handler against issue 7's 25 ms. Bundled and tree-shaken it is ~190 KB of minified code in
+   * over an empty handler against the 25 ms target of docs/benchmarks.md. Bundled and tree-shaken it is ~190 KB of minified code in
    * the one file V8 compiles anyway, and the process CPU time to the first answer drops about threefold. A
    * CommonJS bundle with the SDK still external was measured too: it skips the lexer but not the loader
    * (~15% less). Bundling also pins the SDK version tested here instead of whatever the runtime ships.

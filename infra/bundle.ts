@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import path from 'node:path';
 import { bundleFunction, FUNCTIONS_DIST, WEB_DIST } from '../bundle';
 import type { FunctionSpec } from '../topology/index';
-import { buildWeb } from '../web/build';
+import { buildWeb } from '../bundle/web';
 
 export interface BundleDirs {
   functions: string;

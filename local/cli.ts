@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildAll, staleReason } from '../scripts/build';
+import { buildAll, staleReason } from '../bundle/build';
 import { ROOT } from '../bundle';
 import { functions, replicas, routes, tables } from '../topology/index';
 import { startStack, type Stack } from './index';

@@ -36,7 +36,7 @@ export function renderMarkdown(run: BenchRun, resultFile: string, analysis: stri
   const m = run.machine;
   const targets = run.scenarios.flatMap((s) => s.targets);
   const summary: Table = {
-    title: 'Targets (issue 7)',
+    title: 'Targets',
     columns: ['target', 'goal', 'measured', 'verdict'],
     rows: targets.map((t) => [t.description, `${t.comparator} ${fmt(t.threshold)} ${t.unit}`, `${fmt(t.measured)} ${t.unit}`, verdict(t)]),
   };

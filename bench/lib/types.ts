@@ -9,7 +9,7 @@ export interface BenchOptions {
   repeats: number;
 }
 
-/** A target from issue 7, evaluated against this run's figures. */
+/** A target (docs/benchmarks.md), evaluated against this run's figures. */
 export interface TargetResult {
   id: string;
   description: string;

@@ -20,7 +20,7 @@ interface Operation {
   picks?: string[];
 }
 
-/** The four API calls of issue 7, each paired with the same DynamoDB operations issued directly. */
+/** The four API calls the benchmark targets, each paired with the same DynamoDB operations issued directly. */
 function operations(stack: BenchStack, session: Session, ids: string[], loginUser: Session): Operation[] {
   const rules = stack.tableName('rules');
   const users = stack.tableName('users');

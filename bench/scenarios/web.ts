@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import type { WebBuildReport } from '../../web/build';
+import type { WebBuildReport } from '../../bundle/web';
 import { progress } from '../lib/log';
 import { createTodos, signIn, startBenchStack } from '../lib/stack';
 import { formatStat, round, stat } from '../lib/stats';

@@ -6,7 +6,7 @@ import {
   type ReadModel,
   type ReplicaRoute,
 } from '../../topology/index';
-import type { AttributeMap } from './change-record';
+import type { AttributeMap } from '../../topology/change-record';
 import type { Change } from './decode';
 
 /** What a replica row held just before a write. */

@@ -1,5 +1,5 @@
 import { TOMBSTONE_ATTRIBUTE, VERSION_ATTRIBUTE } from '../../topology/index';
-import type { AttributeMap, DynamoDbChangeRecord } from './change-record';
+import type { AttributeMap, DynamoDbChangeRecord } from '../../topology/change-record';
 
 /** A change record that can never be applied; thrown so the record lands in the on-failure destination. */
 export class MalformedChangeRecord extends Error {

@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TOMBSTONE_ATTRIBUTE, VERSION_ATTRIBUTE } from '../../topology/index';
 import { isConditionalCheckFailed } from '../shared/errors';
 import { rowState, type ReplicaStore, type RowState } from './apply-change';
-import type { AttributeMap } from './change-record';
+import type { AttributeMap } from '../../topology/change-record';
 
 type Client = DynamoDBClient | DynamoDBDocumentClient;
 

@@ -1,7 +1,7 @@
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AttributeMap, DynamoDbChangeRecord } from '../../lambdas/replicator/change-record';
+import type { AttributeMap, DynamoDbChangeRecord } from '../../topology/change-record';
 import { canonical, changeRecord, keyOf, MissingKeyAttribute, partitionKey, type ItemChange } from './streaming-record';
 import { DynamoWire, errorResponse, parseJson, reply, type WireResponse } from './wire';
 import { kinesisClient } from '../kinesis';

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { AttributeMap, DynamoDbChangeRecord } from '../../lambdas/replicator/change-record';
+import type { AttributeMap, DynamoDbChangeRecord } from '../../topology/change-record';
 
 export interface ItemChange {
   tableName: string;

@@ -89,7 +89,7 @@ export function onFailureRecord(
  * number (records are in sequence order), -1 when nothing failed, or undefined when the response is not a
  * valid one (an identifier that is empty or not in the batch), which Lambda treats as a failed batch.
  */
-export function firstFailedIndex(records: readonly KinesisRecord[], response: unknown): number | undefined {
+export function firstFailedIndex(records: ReadonlyArray<{ SequenceNumber?: string }>, response: unknown): number | undefined {
   const failures = (response as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
   if (failures === undefined || failures === null) return -1;
   if (!Array.isArray(failures)) return undefined;

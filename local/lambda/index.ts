@@ -6,7 +6,7 @@ import { workerEntry } from './worker-entry';
 import { InvocationError, lambdaErrorType, type InvocationEvent, type PoolEvents } from './invocation';
 import type { WorkerMessage } from './worker-protocol';
 
-export { InvocationError, type InvocationErrorCode, type InvocationEvent, type LogEvent, type PoolEvents } from './invocation';
+export { InvocationError, type InvocationErrorCode, type InvocationEvent, type LogLineEvent, type PoolEvents, type PoolEventSource } from './invocation';
 
 export interface PoolFunction {
   name: string;

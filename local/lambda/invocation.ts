@@ -12,7 +12,7 @@ export class InvocationError extends Error {
 }
 
 /** One stdout/stderr line of an instance, without the newline. */
-export interface LogEvent {
+export interface LogLineEvent {
   function: string;
   workerId: string;
   logStream: string;
@@ -39,7 +39,13 @@ export interface InvocationEvent {
   /** `errorType` as Lambda reports it: the handler's error name, `Runtime.ExitError`, `Sandbox.Timedout`… */
   error?: { code: InvocationErrorCode; errorType: string; errorMessage: string };
 }
-export type PoolEvents = { log: [LogEvent]; invocation: [InvocationEvent] };
+export type PoolEvents = { log: [LogLineEvent]; invocation: [InvocationEvent] };
+
+/** What the log writers (local/logs/) need of the pool: its events, not the class. */
+export interface PoolEventSource {
+  on<E extends keyof PoolEvents>(event: E, listener: (...args: PoolEvents[E]) => void): unknown;
+  off<E extends keyof PoolEvents>(event: E, listener: (...args: PoolEvents[E]) => void): unknown;
+}
 
 /** The error type Lambda would report for a failed invocation. */
 export function lambdaErrorType(error: InvocationError): string {

@@ -1,7 +1,8 @@
 import { createWriteStream, mkdirSync, readdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { functions } from '../../topology';
-import { defaultLogStream, endLine, reportLine, startLine, type PoolEvents, type PoolInvocation, type PoolLogLine } from './events';
+import type { InvocationEvent, LogLineEvent, PoolEventSource } from '../lambda/invocation';
+import { defaultLogStream, endLine, reportLine, startLine } from './platform-lines';
 
 export interface LogStreamsOptions {
   /** The runtime's data directory (`.local`); files go under `<dataDir>/logs/<function>/`. */
@@ -24,7 +25,7 @@ export interface LogStreams {
  * one event per line, with Lambda's START / END / REPORT lines around every invocation, so
  * `npm run logs` reads local runs exactly like a deployed stack.
  */
-export function attachLogStreams(pool: PoolEvents, options: LogStreamsOptions): LogStreams {
+export function attachLogStreams(pool: PoolEventSource, options: LogStreamsOptions): LogStreams {
   const root = path.join(options.dataDir, 'logs');
   const files = new Map<string, WriteStream>();
   const memory = options.memorySizeMb ?? ((fn: string) => functions.find((f) => f.name === fn)?.memoryMb ?? 128);
@@ -45,8 +46,8 @@ export function attachLogStreams(pool: PoolEvents, options: LogStreamsOptions): 
     file.write(`${JSON.stringify({ timestamp, message, logStream: stream, function: fn })}\n`);
   }
 
-  const onLog = (e: PoolLogLine) => write(e.function, e.workerId, e.logStream, e.line, e.timestamp);
-  const onInvocation = (e: PoolInvocation) => {
+  const onLog = (e: LogLineEvent) => write(e.function, e.workerId, e.logStream, e.line, e.timestamp);
+  const onInvocation = (e: InvocationEvent) => {
     const now = Date.now();
     if (e.phase === 'start') return write(e.function, e.workerId, e.logStream, startLine(e.awsRequestId), now);
     write(e.function, e.workerId, e.logStream, endLine(e.awsRequestId), now);

@@ -1,7 +1,8 @@
-import { parseLine } from '../../scripts/logs/events';
-import { formatEvent, shouldColor, type FormatOptions } from '../../scripts/logs/format';
+import { parseLine } from './log-event';
+import { formatEvent, shouldColor, type FormatOptions } from './format';
 import { functions } from '../../topology';
-import { reportLine, type PoolEvents, type PoolInvocation, type PoolLogLine } from './events';
+import type { InvocationEvent, LogLineEvent, PoolEventSource } from '../lambda/invocation';
+import { reportLine } from './platform-lines';
 
 export interface LogViewOptions {
   stream: { write(text: string): unknown; isTTY?: boolean };
@@ -16,7 +17,7 @@ export interface LogViewOptions {
  * The live view `npm start` prints: one readable line per log line of every function (time,
  * function, level, message, fields, request ids), not raw JSON. Returns a detach function.
  */
-export function attachLogView(pool: PoolEvents, options: LogViewOptions): () => void {
+export function attachLogView(pool: PoolEventSource, options: LogViewOptions): () => void {
   const format: FormatOptions = {
     color: options.color ?? shouldColor(options.stream, options.env ?? process.env),
     clock: 'time',
@@ -27,8 +28,8 @@ export function attachLogView(pool: PoolEvents, options: LogViewOptions): () => 
   const print = (fn: string, logStream: string, message: string, timestamp: number) =>
     options.stream.write(`${formatEvent({ timestamp, message, function: fn, logStream }, parseLine(message), format)}\n`);
 
-  const onLog = (e: PoolLogLine) => print(e.function, e.logStream, e.line, e.timestamp);
-  const onInvocation = (e: PoolInvocation) => {
+  const onLog = (e: LogLineEvent) => print(e.function, e.logStream, e.line, e.timestamp);
+  const onInvocation = (e: InvocationEvent) => {
     if (e.phase !== 'end' || lifecycle === 'none') return;
     const failed = e.error !== undefined && e.error !== null;
     if (failed) {

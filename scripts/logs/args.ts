@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors';
-import { toLevel, type Level } from './events';
+import { toLevel, type Level } from '../../local/logs/log-event';
 import { parseTime } from './time';
 
 export interface LogsOptions {

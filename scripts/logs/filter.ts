@@ -1,4 +1,4 @@
-import { LEVEL_ORDER, parseLine, type Level, type LogEvent, type ParsedLine } from './events';
+import { LEVEL_ORDER, parseLine, type Level, type LogEvent, type ParsedLine } from '../../local/logs/log-event';
 
 export interface EventFilter {
   level?: Level;

@@ -1,4 +1,4 @@
-import { parseLine, type LogEvent } from './events';
+import { parseLine, type LogEvent } from '../../local/logs/log-event';
 import type { Annotated } from './filter';
 
 /**

@@ -1,6 +1,6 @@
 import { DescribeTableCommand, GetItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { isTombstone, project, tombstone } from '../../lambdas/replicator/apply-change';
-import type { AttributeMap } from '../../lambdas/replicator/change-record';
+import type { AttributeMap } from '../../topology/change-record';
 import { DynamoDbReplicaStore } from '../../lambdas/replicator/replica-store';
 import { StateRepository } from '../../lambdas/replicator/state-repository';
 import { isConditionalCheckFailed } from '../../lambdas/shared/errors';

@@ -32,7 +32,7 @@ describe('npm run bench --quick', () => {
     expect(s.tables.length).toBeGreaterThan(0);
     expect(s.tables.every((t) => t.rows.every((r) => r.length === t.columns.length))).toBe(true);
     if (s.skipped) return;
-    // Issue 7 sets no target for `npm start`: its figures are the table's numbers.
+    // No target is set for `npm start`: its figures are the table's numbers.
     const numbers = s.tables.flatMap((t) => t.rows.flat()).filter((c): c is number => typeof c === 'number');
     expect(s.targets.length + numbers.filter(Number.isFinite).length).toBeGreaterThan(0);
     for (const t of s.targets) expect(Number.isFinite(t.measured), `${t.id} measured ${t.measured}`).toBe(true);

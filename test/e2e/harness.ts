@@ -1,10 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { buildWeb } from '../../web/build';
 import { startLocalStack } from '../helpers/local-stack';
 
 /** Debian's chromium package; CI installs it with apt-get. Never `npx playwright install`. */
@@ -48,9 +44,7 @@ export interface E2eEnv {
  * in-memory stack serving it, and launches Chromium.
  */
 export async function startE2e(): Promise<E2eEnv> {
-  const webRoot = await mkdtemp(path.join(tmpdir(), 'noops-todo-web-'));
-  await buildWeb(webRoot);
-  const stack = await startLocalStack({ env: { SCRYPT_N: '1024', WEB_ROOT: webRoot } });
+  const stack = await startLocalStack({ privateWeb: true, env: { SCRYPT_N: '1024' } });
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   return {
     url: stack.url,
@@ -58,7 +52,6 @@ export async function startE2e(): Promise<E2eEnv> {
     async close() {
       await browser.close();
       await stack.stop();
-      await rm(webRoot, { recursive: true, force: true });
     },
   };
 }

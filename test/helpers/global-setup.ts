@@ -1,4 +1,4 @@
-import { buildAll, staleReason } from '../../scripts/build';
+import { buildAll, staleReason } from '../../bundle/build';
 
 /**
  * Runs once before all test files: tests drive the real bundles in dist/, so they must be fresh.

@@ -1,23 +1,42 @@
-import { startStack, type FunctionOverride, type Stack } from '../../local/index';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildWeb } from '../../bundle/web';
+import { startStack, type Stack, type StackOptions } from '../../local/index';
 
 export type LocalStack = Stack;
 
-export interface LocalStackOptions {
-  env?: Record<string, string>;
-  maxWorkersPerFunction?: number;
-  corsAllowedOrigins?: string[];
-  /** Fixture bundles or settings in place of topology functions (runtime tests). */
-  functions?: Record<string, FunctionOverride>;
-  /** Persist under this directory instead of running in memory (restart tests). */
-  dataDir?: string;
-  port?: number;
+export interface LocalStackOptions extends Omit<StackOptions, 'memory' | 'quiet'> {
+  /**
+   * Many clients, all from 127.0.0.1: fast password hashing, ERROR-level logs, and a login lockout out of
+   * reach (lockout is tested on a stack of its own). `env` still wins setting by setting.
+   */
+  load?: boolean;
+  /** Serve a web app built into a private folder, removed at stop, so parallel files never race on dist/web. */
+  privateWeb?: boolean;
 }
 
+export const LOAD_ENV = { SCRYPT_N: '1024', LOG_LEVEL: 'ERROR', LOGIN_MAX_FAILURES: '1000000' };
+
 /**
- * The local stack as every integration and e2e test uses it: in memory, on a free port, quiet.
- * The bundles come from the vitest global setup, which builds once per run.
+ * The local stack as every suite starts it: in memory unless given a `dataDir`, on a free port, quiet.
+ * The function bundles come from the vitest global setup, which builds once per run.
  */
-export function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const { dataDir, port, ...rest } = options;
-  return startStack({ ...rest, memory: dataDir === undefined, ...(dataDir ? { dataDir } : {}), port: port ?? 0, quiet: true });
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const { load, privateWeb, ...rest } = options;
+  const webRoot = privateWeb ? await mkdtemp(path.join(tmpdir(), 'noops-todo-web-')) : undefined;
+  if (webRoot) await buildWeb(webRoot);
+  const env = { ...(load ? LOAD_ENV : {}), ...(webRoot ? { WEB_ROOT: webRoot } : {}), ...rest.env };
+  const stack = await startStack({ ...rest, env, memory: rest.dataDir === undefined, port: rest.port ?? 0, quiet: true }).catch(async (err: unknown) => {
+    if (webRoot) await rm(webRoot, { recursive: true, force: true });
+    throw err;
+  });
+  if (webRoot) {
+    const stop = stack.stop;
+    stack.stop = async () => {
+      await stop();
+      await rm(webRoot, { recursive: true, force: true });
+    };
+  }
+  return stack;
 }

@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { randomBytes } from 'node:crypto';
 
 /**
- * Runs the Pulumi program (infra/index.ts) against in-process mocks, as FACTS.md describes: config in
+ * Runs the Pulumi program (infra/index.ts) against in-process mocks (`pulumi.runtime.setMocks`): config in
  * PULUMI_CONFIG, setMocks with preview=false (so every apply runs), then a dynamic import. Records
  * every registered resource with its resolved inputs and its parent's logical name.
  */

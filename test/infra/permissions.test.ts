@@ -30,7 +30,7 @@ const own = (fn: FunctionName) => ({
   [ORIGIN_SECRET]: ['secretsmanager:GetSecretValue'],
 });
 
-/** ARCHITECTURE.md "Functions and their permissions", resource by resource. */
+/** Least privilege, resource by resource: each function gets its own tables, read-only the replicas it reads, and nothing else. */
 const ALLOWED: Record<FunctionName, Record<string, string[]>> = {
   static: own('static'),
   rule: { ...own('rule'), ...tableAccess('rules', READ_WRITE), ...tableAccess('users-replica-for-rule', READ) },

@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
-import { dynamoClient, eventually } from '../reliability/helpers';
+import { dynamoClient, eventually } from '../helpers/probes';
 
 /**
  * `POST /api/login/token`, the sign-in for scripts and CLIs, over HTTP against the local stack: the same

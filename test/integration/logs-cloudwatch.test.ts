@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../scripts/logs/errors';
 import { runLogs } from '../../scripts/logs/run';
-import { startCloudWatchLogsFake, type CloudWatchLogsFake } from '../helpers/cloudwatch-logs-fake';
+import { startCloudWatchLogsFake, type CloudWatchLogsFake } from '../helpers/fakes/cloudwatch-logs';
 
 /**
  * The AWS path of `npm run logs`, with the real AWS SDK pointed at a local fake of FilterLogEvents,

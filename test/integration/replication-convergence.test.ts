@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../local/index';
+import type { Stack } from '../../local/index';
+import { startLocalStack } from '../helpers/local-stack';
 import { compare, replicaPair, scanAll, type Difference, type ReplicaPair } from '../../scripts/replicas/sync';
 import { replicas } from '../../topology/index';
 import { ApiClient } from './replication-api-client';
@@ -13,11 +14,8 @@ const SEED = Number(process.env.REPLICATION_TEST_SEED ?? Date.now() % 100_000);
 let stack: Stack;
 let db: DynamoDBClient;
 beforeAll(async () => {
-  stack = await startStack({
-    memory: true,
-    port: 0,
-    quiet: true,
-    env: { SCRYPT_N: '1024', LOG_LEVEL: 'ERROR', LOGIN_MAX_FAILURES: '1000' },
+  stack = await startLocalStack({
+    load: true,
     replicationFaults: { duplicateRate: 0.2, reorder: true, failRate: 0.1 },
   });
   db = new DynamoDBClient({ endpoint: stack.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });

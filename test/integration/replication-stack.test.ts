@@ -7,19 +7,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClient } from '../../local/kinesis';
-import { startStack, type Stack } from '../../local/index';
+import type { Stack } from '../../local/index';
+import { startLocalStack } from '../helpers/local-stack';
 import { ROOT } from '../../bundle';
 import { ApiClient } from './replication-api-client';
 
 const run = promisify(execFile);
-const env = { SCRYPT_N: '1024', LOG_LEVEL: 'ERROR', LOGIN_MAX_FAILURES: '1000' };
 let stack: Stack;
 let dataDir: string;
 let db: DynamoDBClient;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'replication-stack-'));
-  stack = await startStack({ dataDir, port: 0, quiet: true, env });
+  stack = await startLocalStack({ dataDir, load: true });
   db = new DynamoDBClient({ endpoint: stack.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
 });
 afterAll(async () => {

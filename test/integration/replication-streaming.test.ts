@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DynamoDbChangeRecord } from '../../lambdas/replicator/change-record';
+import type { DynamoDbChangeRecord } from '../../topology/change-record';
 import { kinesisClient, startKinesis, type LocalKinesis } from '../../local/kinesis';
 import { startStreamingDestination, type StreamingDestination } from '../../local/dynamodb/streaming-destination';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';

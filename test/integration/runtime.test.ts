@@ -2,7 +2,7 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FunctionPool, InvocationError, type InvocationEvent, type LogEvent } from '../../local/lambda';
+import { FunctionPool, InvocationError, type InvocationEvent, type LogLineEvent } from '../../local/lambda';
 import { SIGNING_KEY_SECRET_ID } from '../../local/index';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { startSecretsManager } from '../helpers/secrets-manager';
@@ -75,8 +75,8 @@ describe('function pool behind the gateway', () => {
 
   it('emits every log line of an invocation between its start and end events', async () => {
     // Prepare
-    const seen: Array<{ kind: 'log'; e: LogEvent } | { kind: 'invocation'; e: InvocationEvent }> = [];
-    const onLog = (e: LogEvent) => seen.push({ kind: 'log', e });
+    const seen: Array<{ kind: 'log'; e: LogLineEvent } | { kind: 'invocation'; e: InvocationEvent }> = [];
+    const onLog = (e: LogLineEvent) => seen.push({ kind: 'log', e });
     const onInvocation = (e: InvocationEvent) => seen.push({ kind: 'invocation', e });
     stack.pool.on('log', onLog);
     stack.pool.on('invocation', onInvocation);
@@ -89,7 +89,7 @@ describe('function pool behind the gateway', () => {
     // Assess
     const mine = seen.filter((s) => (s.kind === 'invocation' ? s.e.awsRequestId : s.e.awsRequestId) === body.context.awsRequestId);
     expect(mine.map((s) => (s.kind === 'invocation' ? s.e.phase : 'log'))).toEqual(['start', 'log', 'end']);
-    const [start, log, end] = mine.map((s) => s.e) as [InvocationEvent, LogEvent, InvocationEvent];
+    const [start, log, end] = mine.map((s) => s.e) as [InvocationEvent, LogLineEvent, InvocationEvent];
     expect(log.line).toMatch(new RegExp(`^\\S+Z\\t${body.context.awsRequestId}\\tINFO\\tmarker-42$`));
     expect(log).toMatchObject({ function: 'rule', workerId: start.workerId, logStream: body.context.logStreamName });
     expect(end.durationMs).toBeGreaterThan(0);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateSessionKeys } from '../../local/secrets/session-keys';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
-import { eventually } from '../reliability/helpers';
+import { eventually } from '../helpers/probes';
 
 /**
  * `npm run session-key -- rotate` against a running stack on the same data dir: the stack picks up

@@ -4,8 +4,9 @@ import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../local/index';
 import { kinesisClient } from '../../local/kinesis';
-import { dynamoClient, eventually, PASSWORD, signedIn, startReliabilityStack, watchPool } from './helpers';
-import { formatFigures, SoakRun } from './soak-workload';
+import { dynamoClient, eventually, PASSWORD, signedIn, watchPool } from '../helpers/probes';
+import { startLocalStack } from '../helpers/local-stack';
+import { formatFigures, SoakRun } from '../helpers/soak-workload';
 
 /**
  * Faults injected into a running stack: a function instance killed mid-request, DynamoDB throttling a
@@ -17,7 +18,7 @@ let stack: Stack;
 let db: DynamoDBClient;
 
 beforeAll(async () => {
-  stack = await startReliabilityStack({
+  stack = await startLocalStack({ load: true, 
     // Slow enough hashing that a sign-in is still running when its instance is killed.
     env: { SCRYPT_N: '32768' },
     maxWorkersPerFunction: 2,

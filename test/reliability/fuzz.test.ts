@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../local/index';
 import { routes } from '../../topology/index';
 import { SECURITY_HEADERS } from '../../lambdas/static/security-headers';
-import { Client, contractViolation, dynamoClient, fingerprint, rawRequest, signedIn, startReliabilityStack, watchPool } from './helpers';
+import { Client, contractViolation, dynamoClient, fingerprint, rawRequest, signedIn, watchPool } from '../helpers/probes';
+import { startLocalStack } from '../helpers/local-stack';
 
 /**
  * Property-based bad input against every route of the running stack. Each generated request must get a
@@ -23,7 +24,7 @@ let victimUserId = '';
 const owned = () => [stack.tableName('rules'), stack.tableName('users')];
 
 beforeAll(async () => {
-  stack = await startReliabilityStack();
+  stack = await startLocalStack({ load: true });
   db = dynamoClient(stack);
   pool = watchPool(stack);
   fuzzer = await signedIn(stack.url, 'fuzzer');

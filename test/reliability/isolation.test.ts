@@ -2,7 +2,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../local/index';
-import { canonicalJson, Client, dynamoClient, scanTable, signedIn, startReliabilityStack, watchPool } from './helpers';
+import { canonicalJson, Client, dynamoClient, scanTable, signedIn, watchPool } from '../helpers/probes';
+import { startLocalStack } from '../helpers/local-stack';
 
 /**
  * Many users, each with todos whose titles are unique secrets; generated attacks where one user tries
@@ -16,7 +17,7 @@ let db: DynamoDBClient;
 const users: Array<{ name: string; client: Client; userId: string; todos: Array<{ id: string; secret: string }> }> = [];
 
 beforeAll(async () => {
-  stack = await startReliabilityStack();
+  stack = await startLocalStack({ load: true });
   db = dynamoClient(stack);
   for (let u = 0; u < USERS; u++) {
     const name = `tenant-${u}`;

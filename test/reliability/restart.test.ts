@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../local/index';
-import { dynamoClient, sleep, startReliabilityStack } from './helpers';
-import { formatFigures, SoakRun } from './soak-workload';
+import { dynamoClient, sleep } from '../helpers/probes';
+import { startLocalStack } from '../helpers/local-stack';
+import { formatFigures, SoakRun } from '../helpers/soak-workload';
 
 /**
  * The whole local stack stopped and started again on the same data dir while virtual users keep
@@ -28,7 +29,7 @@ const checkpoints = (s: Stack) => Object.fromEntries(s.replication.status().shar
 describe('stop and restart in the middle of a write workload', () => {
   it('keeps every acknowledged write and the replicator position, and replication resumes without a gap', async () => {
     // Prepare
-    const first = await startReliabilityStack({ dataDir });
+    const first = await startLocalStack({ load: true,  dataDir });
     stack = first;
     const soak = new SoakRun(first.url);
     await soak.signUp(8, 'restart');
@@ -40,7 +41,7 @@ describe('stop and restart in the middle of a write workload', () => {
     stack = undefined;
     const persisted = JSON.parse(await readFile(path.join(dataDir, 'esm-checkpoints.json'), 'utf8')).changes as Record<string, string>;
     await sleep(500);
-    const second = await startReliabilityStack({ dataDir, port: first.port });
+    const second = await startLocalStack({ load: true,  dataDir, port: first.port });
     stack = second;
     const resumedFrom = checkpoints(second);
     await workload;

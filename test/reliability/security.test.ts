@@ -4,7 +4,8 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../local/index';
 import { SECURITY_HEADERS } from '../../lambdas/static/security-headers';
-import { Client, dynamoClient, eventually, fingerprint, PASSWORD, scanTable, signedIn, sleep, startReliabilityStack } from './helpers';
+import { Client, dynamoClient, eventually, fingerprint, PASSWORD, scanTable, signedIn, sleep } from '../helpers/probes';
+import { startLocalStack } from '../helpers/local-stack';
 
 /**
  * The security claims of docs/security.md, each checked against the running stack. Throttling counts
@@ -19,7 +20,7 @@ let stack: Stack;
 let db: DynamoDBClient;
 
 beforeAll(async () => {
-  stack = await startReliabilityStack({
+  stack = await startLocalStack({ load: true, 
     env: {
       // Large enough that one hash clearly outweighs everything else a sign-in does (the timing test).
       SCRYPT_N: '8192',
@@ -174,7 +175,7 @@ describe('login throttling', () => {
 describe('sessions', () => {
   it('expire after SESSION_TTL_SECONDS in every service', async () => {
     // Prepare: a stack of its own, since every session there is short-lived.
-    const shortLived = await startReliabilityStack({ env: { SESSION_TTL_SECONDS: String(SESSION_TTL_SECONDS) } });
+    const shortLived = await startLocalStack({ load: true,  env: { SESSION_TTL_SECONDS: String(SESSION_TTL_SECONDS) } });
     try {
       await expiry(shortLived);
     } finally {

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../local/index';
-import { formatFigures, runSoak } from './soak-workload';
-import { startReliabilityStack, watchPool } from './helpers';
+import { formatFigures, runSoak } from '../helpers/soak-workload';
+import { watchPool } from '../helpers/probes';
+import { startLocalStack } from '../helpers/local-stack';
 
 /** The soak of `npm run soak`, shortened for `npm test`: same mix, same concurrency, same checks. */
 const DURATION_MS = Number(process.env.SOAK_SHORT_MS ?? 12_000);
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startReliabilityStack();
+  stack = await startLocalStack({ load: true });
 }, 60_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
-import { startStack } from '../../local/index';
-import { BASE_ENV, watchPool } from '../reliability/helpers';
-import { formatFigures, runSoak } from '../reliability/soak-workload';
+import { startLocalStack } from '../helpers/local-stack';
+import { watchPool } from '../helpers/probes';
+import { formatFigures, runSoak } from '../helpers/soak-workload';
 
 /**
  * `npm run soak`: the full soak, a mixed workload at concurrency 32 for 3 minutes on an in-memory local
@@ -11,7 +11,7 @@ import { formatFigures, runSoak } from '../reliability/soak-workload';
 const durationMs = Number(process.env.SOAK_SECONDS ?? 180) * 1000;
 const concurrency = Number(process.env.SOAK_CONCURRENCY ?? 32);
 
-const stack = await startStack({ memory: true, port: 0, quiet: true, env: BASE_ENV });
+const stack = await startLocalStack({ load: true });
 const pool = watchPool(stack);
 let failed = true;
 try {

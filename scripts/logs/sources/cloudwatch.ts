@@ -7,7 +7,7 @@ import {
   type LiveTailSessionLogEvent,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { EXIT, LogsError } from '../errors';
-import { byTime, parseLine, type LogEvent } from '../events';
+import { byTime, parseLine, type LogEvent } from '../../../local/logs/log-event';
 import { sleep, type LogQuery, type LogSource } from './source';
 
 export interface LogGroupRef {

@@ -1,7 +1,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { functions as topologyFunctions } from '../../../topology/index';
-import { byTime, type LogEvent } from '../events';
+import { byTime, type LogEvent } from '../../../local/logs/log-event';
 import { sleep, type LogQuery, type LogSource } from './source';
 
 const POLL_MS = 200;

@@ -1,4 +1,4 @@
-import type { LogEvent } from '../events';
+import type { LogEvent } from '../../../local/logs/log-event';
 
 export interface LogQuery {
   functions: string[];
