@@ -4,6 +4,8 @@
  */
 export interface PoolLogLine {
   function: string;
+  /** The version whose instance wrote it. */
+  version?: string;
   workerId: string;
   logStream: string;
   /** One stdout/stderr line of the worker, without the newline. */
@@ -14,6 +16,8 @@ export interface PoolLogLine {
 export interface PoolInvocation {
   phase: 'start' | 'end';
   function: string;
+  /** The version that ran it (absent: `$LATEST`). */
+  version?: string;
   workerId: string;
   logStream: string;
   awsRequestId: string;
@@ -37,9 +41,12 @@ export function defaultLogStream(workerId: string, at: number = Date.now()): str
   return `${new Date(at).toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${workerId}`;
 }
 
-/** Lambda's own lines around an invocation, in its exact wording (tab-separated REPORT fields). */
-export function startLine(requestId: string): string {
-  return `START RequestId: ${requestId} Version: $LATEST`;
+/**
+ * Lambda's own lines around an invocation, in its exact wording (tab-separated REPORT fields). The
+ * version that ran it is in START (`Version: 3`) and in the stream's name; REPORT has no version field.
+ */
+export function startLine(requestId: string, version = '$LATEST'): string {
+  return `START RequestId: ${requestId} Version: ${version}`;
 }
 
 export function endLine(requestId: string): string {
