@@ -171,7 +171,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     await Promise.all([...fn.slots].map((s) => s.started));
   }
 
-  /** Instances per function, for status output and tests. */
+  /** Instances of the version `live` mostly routes to, for status output and tests. */
   workers(functionName: string): { total: number; busy: number; queued: number } {
     const fn = this.primary(functionName);
     if (!fn) return { total: 0, busy: 0, queued: 0 };
@@ -179,7 +179,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     return { total: fn.slots.size, busy, queued: fn.queue.length };
   }
 
-  /** The running instances of a function, with their process ids (fault-injection tests kill one). */
+  /** The running instances of a function's primary version, with their process ids (fault-injection tests kill one). */
   instances(functionName: string): Array<{ id: string; pid: number | undefined; busy: boolean }> {
     const fn = this.primary(functionName);
     return fn ? [...fn.slots].filter((s) => s.worker).map((s) => ({ id: s.worker.id, pid: s.worker.pid, busy: !!s.current })) : [];

@@ -61,6 +61,13 @@ async function aliasOf(s: LocalStack, fn: string) {
   return (await res.json()) as { version: string; weights: Record<string, number>; versions: string[] };
 }
 
+/** The versions of `fn` that ran invocations, from the stack's own metric samples. */
+async function answeredBy(s: LocalStack, fn: string): Promise<string[]> {
+  const res = await fetch(`${s.control.url}/metrics`, { headers: { authorization: `Bearer ${s.control.token}` } });
+  const { samples } = (await res.json()) as { samples: Array<{ kind: string; function?: string; version?: string }> };
+  return [...new Set(samples.filter((x) => x.kind === 'invocation' && x.function === fn).map((x) => x.version!))].sort();
+}
+
 describe('npm run release -- --local', () => {
   it('rolls a broken version back on its own alarms, with failed requests bounded by its 10 % share', async () => {
     // Prepare: the rule function under steady load (unauthenticated: version 1 answers 401)
@@ -105,6 +112,7 @@ describe('npm run release -- --local', () => {
     expect(await aliasOf(stack, 'static')).toMatchObject({ version: '2', weights: {} });
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(await answeredBy(stack, 'static')).toEqual(['1', '2']);
     // A second release of the same tree publishes nothing and leaves the alias alone.
     const again = await release(stack, ['--function', 'static', '--speed', '600'], builds.changed('good v2'));
     expect(again.code).toBe(EXIT.ok);
@@ -149,5 +157,21 @@ describe('npm run release -- --local', () => {
       db.destroy();
     }
     expect(written.length).toBeGreaterThanOrEqual(20);
+    // Both versions applied batches: the switch happened while changes were flowing.
+    expect(await answeredBy(stack, 'replicator')).toEqual(['1', '2']);
+  });
+
+  it('answers the control endpoint only with the stack file\'s token', async () => {
+    // Prepare
+    stack = await startLocalStack({ env });
+    // Act
+    const anonymous = await fetch(`${stack.control.url}/functions/rule/alias`, { method: 'PUT', body: JSON.stringify({ version: '1', weights: {} }) });
+    const wrong = await fetch(`${stack.control.url}/functions/rule/alias`, { headers: { authorization: 'Bearer nope' } });
+    const bad = await fetch(`${stack.control.url}/functions/rule/alias`, { method: 'PUT', headers: { authorization: `Bearer ${stack.control.token}` }, body: JSON.stringify({ version: '7', weights: {} }) });
+    // Assess
+    expect([anonymous.status, wrong.status]).toEqual([401, 401]);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: { code: 'BadRequest', message: 'rule:live: version 7 does not exist' } });
+    expect(new URL(stack.control.url).hostname).toBe('127.0.0.1');
   });
 });
