@@ -25,8 +25,10 @@ export class MetricLog {
 
   /** Samples recorded after sequence number `seq` (0: all kept), and the latest sequence number. */
   after(seq: number, limit = 10_000): { samples: MetricSample[]; last: number } {
-    const start = this.samples.findIndex((s) => s.seq > seq);
-    const samples = start < 0 ? [] : this.samples.slice(start, start + limit);
+    // Sequence numbers are consecutive, so the first newer sample's index is arithmetic.
+    const first = this.samples[0]?.seq ?? this.seq + 1;
+    const start = Math.max(0, seq - first + 1);
+    const samples = this.samples.slice(start, start + limit);
     return { samples, last: samples.at(-1)?.seq ?? Math.max(seq, this.seq) };
   }
 }
