@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { access, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { LIVE_ALIAS } from '../../topology/release';
 import { chooseVersion, routingProblem, type AliasRouting } from './alias';
 import { FunctionWorker } from './function-worker';
@@ -357,6 +358,15 @@ function newVersion(spec: PoolFunction, version: string): FunctionState {
   return { spec, version, slots: new Set(), queue: [], spawned: 0, configuration: 0 };
 }
 
+/**
+ * The code package's fingerprint: every file of the bundle's folder (the static function's web app
+ * too), except source maps, whose relative paths differ between dist/ and a version folder.
+ */
 async function codeSha256(bundle: string): Promise<string> {
-  return createHash('sha256').update(await readFile(bundle)).digest('hex');
+  const dir = path.dirname(bundle);
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile() && !e.name.endsWith('.map')).map((e) => path.join(e.parentPath, e.name)).sort();
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(path.relative(dir, file)).update('\0').update(await readFile(file)).update('\0');
+  return hash.digest('hex');
 }

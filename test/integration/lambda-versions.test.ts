@@ -1,4 +1,4 @@
-import { appendFile, copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -30,10 +30,10 @@ afterEach(async () => {
   invocations.length = 0;
 });
 
-/** The probe with a marker appended: new code, so PublishVersion makes a new version. */
-async function newCode(marker: string): Promise<string> {
-  const file = path.join(dir, marker, 'index.mjs');
-  await import('node:fs/promises').then((fs) => fs.mkdir(path.dirname(file), { recursive: true }));
+/** The probe with a marker appended (new code, so PublishVersion makes a new version), in folder `folder`. */
+async function newCode(marker: string, folder = marker): Promise<string> {
+  const file = path.join(dir, folder, 'index.mjs');
+  await mkdir(path.dirname(file), { recursive: true });
   await copyFile(probe, file);
   await appendFile(file, `\n// ${marker}\n`);
   return file;
@@ -43,15 +43,19 @@ describe('function versions behind the live alias', () => {
   it('publishes numbered versions, only for new code, and routes by the alias weights', async () => {
     // Act
     const v2 = await pool.publishVersion('rule', await newCode('v2'));
-    const same = await pool.publishVersion('rule', await newCode('v2'));
+    const same = await pool.publishVersion('rule', await newCode('v2', 'v2-again'));
+    // Another file of the package (the static function's web app) is new code too.
+    const withAsset = await newCode('v2', 'v2-asset');
+    await writeFile(path.join(path.dirname(withAsset), 'index.html'), '<p>changed</p>');
+    const v3 = await pool.publishVersion('rule', withAsset);
     // Assess
-    expect([v2, same]).toEqual(['2', '2']);
-    expect(pool.alias('rule')).toEqual({ version: '1', weights: {}, versions: ['1', '2'] });
+    expect([v2, same, v3]).toEqual(['2', '2', '3']);
+    expect(pool.alias('rule')).toEqual({ version: '1', weights: {}, versions: ['1', '2', '3'] });
     expect((await pool.invokeVersioned('rule', {})).executedVersion).toBe('1');
     pool.updateAlias('rule', { version: '1', weights: { '2': 1 } });
     expect((await pool.invokeVersioned('rule', {})).executedVersion).toBe('2');
     expect((await pool.invokeVersioned('rule', {}, { qualifier: '1' })).executedVersion).toBe('1');
-    expect(() => pool.updateAlias('rule', { version: '3', weights: {} })).toThrow(/version 3 does not exist/);
+    expect(() => pool.updateAlias('rule', { version: '4', weights: {} })).toThrow(/version 4 does not exist/);
   });
 
   it('tells the instance its version (environment, context, log stream) and reports it in START and the gateway line', async () => {
