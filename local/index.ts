@@ -12,7 +12,9 @@ import { startKinesis } from './kinesis';
 import { lambdaEnv } from './lambda/environment';
 import { findLambdaNode, type LambdaNode } from './lambda/node';
 import { attachLogStreams } from './logs/streams';
-import { attachLogView } from './logs/view';
+import { attachLogView, printRequest } from './logs/view';
+import { MetricLog } from './cloudwatch/metrics';
+import { startControl } from './control';
 import { startSecretsManager } from './secrets';
 import { memoryStackDir, writeStackFile } from './stack-file';
 import { startStreamingDestination, type StreamingDestination } from './dynamodb/streaming-destination';
@@ -67,6 +69,8 @@ export interface Stack {
   logsDir: string;
   /** The Node the functions run on: the deployed runtime's major when installed (see local/lambda/node.ts). */
   functionsNode: LambdaNode;
+  /** The control endpoint `npm run release -- --local` drives (versions, aliases, metrics); also in the stack file. */
+  control: { url: string; token: string };
   /** Physical name of a table or replica (what the functions get in their environment). */
   tableName(logical: string): string;
   /** The session keys the functions run with now (`npm run session-key -- rotate` changes them). */
@@ -104,7 +108,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Fresh per start: the gateway and the functions that check it start and stop together.
     let secrets: Awaited<ReturnType<typeof startSecretsManager>> | undefined;
     const edge = { originSecret: () => secrets?.current(ORIGIN_SECRET_ID) ?? '' };
-    const gateway = await startGateway({ port: options.port ?? Number(process.env.PORT ?? 3000), corsAllowedOrigins, edge });
+    // What CloudWatch would get: every settled invocation and API response, for the rehearsal's alarms.
+    const metrics = new MetricLog();
+    const gateway = await startGateway({
+      port: options.port ?? Number(process.env.PORT ?? 3000), corsAllowedOrigins, edge,
+      onRequest: (info) => {
+        metrics.record({ kind: 'request', at: info.at, statusCode: info.statusCode });
+        if (!options.quiet) printRequest(info, { stream: process.stdout });
+      },
+    });
     stops.push(gateway.stop);
     let keys = await loadSessionKeys(dataDir);
     const dynamo = await startDynamo(dataDir ? { path: path.join(dataDir, 'dynamodb') } : {});
@@ -172,6 +184,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await logStreams.close();
     });
     if (!options.quiet) attachLogView(pool, { stream: process.stdout });
+    pool.on('result', (r) => metrics.record({ kind: 'invocation', ...r }));
+    const control = await startControl(pool, metrics);
+    stops.push(control.stop);
     replication = await startEventSourceMapping({
       kinesisEndpoint: kinesis.endpoint,
       streamName: kinesis.streamName,
@@ -187,8 +202,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const names = Object.fromEntries([...tables, ...replicas].map((t) => [t.name, tableName(t.name)]));
     const routes = replicas.map((r) => ({ replica: tableName(r.name), source: tableName(r.source) }));
     const logsDir = path.join(runtimeDir, 'logs');
-    stops.push(await writeStackFile(runtimeDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: routes, memory: !dataDir, logsDir, functionsNode, pid: process.pid, startedAt: new Date().toISOString() }));
-    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, dataDir, logsDir, functionsNode, tableName, sessionKeys: () => keys, stop };
+    stops.push(await writeStackFile(runtimeDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: routes, memory: !dataDir, logsDir, functionsNode, control: { url: control.url, token: control.token }, pid: process.pid, startedAt: new Date().toISOString() }));
+    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, dataDir, logsDir, functionsNode, control: { url: control.url, token: control.token }, tableName, sessionKeys: () => keys, stop };
   } catch (err) {
     await stop();
     throw err;

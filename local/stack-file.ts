@@ -23,6 +23,8 @@ export interface StackFile {
   logsDir: string;
   /** The Node the functions run on (see local/lambda/node.ts). */
   functionsNode: { version: string; execPath: string; source: string; warning?: string };
+  /** The runtime's loopback control endpoint and its bearer token (local/control), for `npm run release -- --local`. */
+  control?: { url: string; token: string };
   pid: number;
   startedAt: string;
 }
@@ -39,7 +41,8 @@ export const stackFilePath = (dir: string) => path.join(dir, 'stack.json');
 
 export async function writeStackFile(dir: string, file: StackFile): Promise<() => Promise<void>> {
   await mkdir(dir, { recursive: true });
-  await writeFile(stackFilePath(dir), `${JSON.stringify(file, null, 2)}\n`);
+  // Readable by this user only: it holds the control endpoint's token.
+  await writeFile(stackFilePath(dir), `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
   return () => rm(stackFilePath(dir), { force: true });
 }
 

@@ -1,9 +1,10 @@
+import path from 'node:path';
 import { parseReleaseArgs, USAGE } from './release/args';
 import { EXIT, ReleaseError } from './release/errors';
 import { runRelease, runRollback, type ReleaseAws } from './release/run';
 import { readReleaseStack, selectTargets } from './release/stack';
 
-/** `npm run release -- [rollback] --stack <name>`: see docs/release.md. */
+/** `npm run release -- [rollback] --stack <name>` or `-- [rollback] --local`: see docs/release.md. */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main(argv: string[]): Promise<number> {
@@ -12,10 +13,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
+  const color = options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
+  if (options.local) {
+    const { findLocalStack, runLocalRelease } = await import('./release/local');
+    const { ROOT } = await import('../bundle');
+    const running = await findLocalStack(path.join(ROOT, '.local'));
+    return runLocalRelease(options, { control: running.control, stackDir: running.dir, io: { write: (line) => void process.stdout.write(`${line}\n`), color } });
+  }
   const stack = await readReleaseStack(options.stack);
   selectTargets(stack.targets, options.functions);
   const aws = await loadAws(stack.region);
-  const color = options.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
   const io = {
     write: (line: string) => void process.stdout.write(`${line}\n`),
     color,

@@ -73,3 +73,31 @@ export function shiftMinutes(name: DeploymentConfigName): number {
 export function deploymentConfigOf(spec: Pick<FunctionSpec, 'consumesChangeStream'>, stackConfig: DeploymentConfigName): DeploymentConfigName {
   return spec.consumesChangeStream ? ALL_AT_ONCE : stackConfig;
 }
+
+/**
+ * Minutes the release keeps watching a function's alarms after CodeDeploy is done: a function forced to
+ * switch at once (the replicator) in a stack that canaries is watched as long as the canary would take.
+ */
+export function bakeMinutesOf(spec: Pick<FunctionSpec, 'consumesChangeStream'>, stackConfig: DeploymentConfigName): number {
+  return deploymentConfigOf(spec, stackConfig) === stackConfig ? 0 : shiftMinutes(stackConfig);
+}
+
+/**
+ * The alarms that stop a rollout, as numbers both runtimes use: infra/ creates CloudWatch alarms from
+ * them, the local rehearsal evaluates the same rules over the function pool's own invocations. Each
+ * fires when its statistic over one period is greater than the threshold (`GreaterThanThreshold`,
+ * missing data not breaching: no traffic is not an outage).
+ */
+export const ROLLOUT_ALARMS = {
+  /** `Errors` Sum of the version being released, per minute: one failed invocation is enough. */
+  versionErrors: { periodSeconds: 60, threshold: 0 },
+  /** `Duration` p99 of the version being released, per minute, above this share of the function's timeout. */
+  versionDuration: { periodSeconds: 60, shareOfTimeout: 0.8 },
+  /** The HTTP API's `5xx` Sum per five minutes. */
+  api5xx: { periodSeconds: 300, threshold: 0 },
+} as const;
+
+/** The duration alarm's threshold in ms for a function with this timeout. */
+export function durationThresholdMs(timeoutSeconds: number): number {
+  return Math.round(timeoutSeconds * 1000 * ROLLOUT_ALARMS.versionDuration.shareOfTimeout);
+}

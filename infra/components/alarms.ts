@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { ROLLOUT_ALARMS } from '../../topology/release';
 
 /** Lambda reports IteratorAge in ms: a minute behind means replicas visibly lag their sources. */
 const ITERATOR_AGE_THRESHOLD_MS = 60_000;
@@ -102,7 +103,7 @@ function alarmSpecs(args: AlarmsArgs): AlarmSpec[] {
     { id: 'replication-lag', description: 'replicator: change stream iterator age (ms)', namespace: 'AWS/Lambda', metricName: 'IteratorAge', dimensions: { FunctionName: args.replicatorFunctionName }, statistic: 'Maximum', threshold: ITERATOR_AGE_THRESHOLD_MS, periodSeconds: 60, evaluationPeriods: 5 },
     { id: 'replication-failures', description: 'replicator: batches given up (on-failure queue depth)', namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: args.failureQueueName }, statistic: 'Maximum', threshold: 0, periodSeconds: 300, evaluationPeriods: 1 },
     // HTTP APIs publish lower-case `5xx` under the ApiId dimension (REST APIs use `5XXError`/ApiName).
-    { id: 'api-5xx', description: 'API: 5xx responses', namespace: 'AWS/ApiGateway', metricName: '5xx', dimensions: { ApiId: args.apiId }, statistic: 'Sum', threshold: 0, periodSeconds: 300, evaluationPeriods: 1 },
+    { id: 'api-5xx', description: 'API: 5xx responses', namespace: 'AWS/ApiGateway', metricName: '5xx', dimensions: { ApiId: args.apiId }, statistic: 'Sum', threshold: ROLLOUT_ALARMS.api5xx.threshold, periodSeconds: ROLLOUT_ALARMS.api5xx.periodSeconds, evaluationPeriods: 1 },
   ];
 }
 

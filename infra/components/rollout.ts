@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { FunctionName, FunctionSpec } from '../../topology/index';
-import { deploymentConfigOf, LIVE_ALIAS, shiftMinutes, type DeploymentConfigName } from '../../topology/release';
+import { bakeMinutesOf, deploymentConfigOf, durationThresholdMs, LIVE_ALIAS, ROLLOUT_ALARMS, type DeploymentConfigName } from '../../topology/release';
 import type { LambdaFunction } from './lambda-function';
 
 /**
@@ -12,9 +12,6 @@ import type { LambdaFunction } from './lambda-function';
  * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSCodeDeployRoleForLambdaLimited.html).
  */
 export const CODEDEPLOY_LAMBDA_POLICY = 'arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited';
-
-/** Duration alarms fire when the new version's p99 comes this close to the function's timeout. */
-const DURATION_SHARE_OF_TIMEOUT = 0.8;
 
 /**
  * Gradual, self-reverting releases of every function's `live` alias: one CodeDeploy application
@@ -74,7 +71,7 @@ export class Rollout extends pulumi.ComponentResource {
         namespace: 'AWS/Lambda',
         dimensions,
         // One-minute periods: a five-minute canary gets five chances to notice.
-        period: 60,
+        period: ROLLOUT_ALARMS.versionErrors.periodSeconds,
         evaluationPeriods: 1,
         comparisonOperator: 'GreaterThanThreshold',
         // A version nobody invokes (yet) is not failing.
@@ -89,15 +86,16 @@ export class Rollout extends pulumi.ComponentResource {
           alarmDescription: `${fn}: errors of the version being released`,
           metricName: 'Errors',
           statistic: 'Sum',
-          threshold: 0,
+          threshold: ROLLOUT_ALARMS.versionErrors.threshold,
         }, { parent }),
         new aws.cloudwatch.MetricAlarm(`${name}-${fn}-version-duration`, {
           ...common,
           name: `${args.physicalName}-${fn}-version-duration`,
           alarmDescription: `${fn}: p99 duration of the version being released near its ${target.timeoutSeconds} s timeout`,
           metricName: 'Duration',
+          period: ROLLOUT_ALARMS.versionDuration.periodSeconds,
           extendedStatistic: 'p99',
-          threshold: Math.round(target.timeoutSeconds * 1000 * DURATION_SHARE_OF_TIMEOUT),
+          threshold: durationThresholdMs(target.timeoutSeconds),
         }, { parent }),
       ];
     }
@@ -129,7 +127,7 @@ export class Rollout extends pulumi.ComponentResource {
       deploymentConfig: config,
       // An all-at-once deployment ends the moment it shifts, before any alarm can stop it; in a stack
       // that canaries, the release watches such a function's alarms as long as a canary would take.
-      bakeMinutes: config === this.args.deploymentConfig ? 0 : shiftMinutes(this.args.deploymentConfig),
+      bakeMinutes: bakeMinutesOf(target.spec, this.args.deploymentConfig),
       alarms: this.alarmNames[fn]!,
     };
   }

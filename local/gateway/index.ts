@@ -8,9 +8,12 @@ import { corsConfig, corsHeaders, isPreflight, preflightHeaders } from './cors';
 import { errorJson, gatewayError, type GatewayError } from './errors';
 import { matchRoute, type RouteEntry } from './routes';
 
-/** What the gateway calls to run a function (the function pool). */
+/**
+ * What the gateway calls to run a function (the function pool): the integration invokes the function's
+ * `live` alias, and the answer says which version ran (Invoke's `ExecutedVersion`).
+ */
 export interface Invoker {
-  invoke(functionName: string, event: unknown, options?: { traceId?: string }): Promise<unknown>;
+  invokeVersioned(functionName: string, event: unknown, options?: { traceId?: string }): Promise<{ payload: unknown; executedVersion: string }>;
 }
 
 export interface GatewayOptions {
@@ -27,7 +30,14 @@ export interface GatewayOptions {
   edge?: { originSecret: () => string };
 }
 
-export interface RequestInfo { requestId: string; method: string; path: string; function?: string; statusCode: number; durationMs: number }
+export interface RequestInfo {
+  requestId: string; method: string; path: string; function?: string;
+  /** The function version that answered (or failed). */
+  version?: string;
+  statusCode: number; durationMs: number;
+  /** Epoch ms when the answer was sent. */
+  at: number;
+}
 
 export interface Gateway {
   url: string;
@@ -53,13 +63,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const server = createServer((req, res) => {
     const started = performance.now();
     const requestId = newRequestId();
-    const report = (statusCode: number, fn?: string) =>
-      options.onRequest?.({ requestId, method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', ...(fn ? { function: fn } : {}), statusCode, durationMs: performance.now() - started });
+    const report = (statusCode: number, fn?: string, version?: string) =>
+      options.onRequest?.({ requestId, method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', ...(fn ? { function: fn } : {}), ...(version ? { version } : {}), statusCode, durationMs: performance.now() - started, at: Date.now() });
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
     const common = { 'apigw-requestid': requestId, ...corsHeaders(cors, origin) };
-    const fail = (error: Pick<GatewayError, 'statusCode' | 'code' | 'message'>, fn?: string) => {
+    const fail = (error: Pick<GatewayError, 'statusCode' | 'code' | 'message'>, fn?: string, version?: string) => {
       send(res, { statusCode: error.statusCode, headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...common }, cookies: [], body: Buffer.from(errorJson(error)) });
-      report(error.statusCode, fn);
+      report(error.statusCode, fn, version);
     };
     if (isPreflight(req.method ?? '', req.headers) && origin) {
       // With CORS configured, HTTP API answers every preflight itself; the functions never see it.
@@ -85,14 +95,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         route,
       );
       try {
-        const result = await withTimeout(target.invoke(route.function, event, { traceId: event.headers['x-amzn-trace-id'] ?? '' }), INTEGRATION_TIMEOUT_MS);
-        const response = fromApiGatewayResult(result);
+        const { payload, executedVersion } = await withTimeout(target.invokeVersioned(route.function, event, { traceId: event.headers['x-amzn-trace-id'] ?? '' }), INTEGRATION_TIMEOUT_MS);
+        const response = fromApiGatewayResult(payload);
         // The request id flows back so a user can quote it; the function's own header wins.
         response.headers = { 'x-request-id': requestId, ...response.headers, ...common };
         send(res, response);
-        report(response.statusCode, route.function);
+        report(response.statusCode, route.function, executedVersion);
       } catch (err) {
-        fail(gatewayError(err, route.function, requestId), route.function);
+        fail(gatewayError(err, route.function, requestId), route.function, (err as { executedVersion?: string }).executedVersion);
       }
     }).catch(() => res.destroy());
   });

@@ -8,6 +8,8 @@ import { SYNC_MARK, type InvokeMessage, type OutputMarks, type WorkerMessage } f
 export interface WorkerOptions {
   id: string;
   functionName: string;
+  /** The function version it runs (`$LATEST` if unset): Lambda names its log streams after it. */
+  version?: string;
   /** The Node binary to run. */
   execPath: string;
   entry: string;
@@ -46,7 +48,7 @@ const AT_EXIT: OutputMarks = { stdout: Infinity, stderr: Infinity };
  */
 export class FunctionWorker extends EventEmitter<WorkerEvents> {
   readonly id: string;
-  /** Lambda's stream naming: `2024/05/01/[$LATEST]<32 hex>`; one per instance. */
+  /** Lambda's stream naming: `2024/05/01/[<version>]<32 hex>` (`[$LATEST]`, `[3]`); one per instance. */
   readonly logStream: string;
   private readonly child: ChildProcess;
   private readonly synced: OutputMarks = { stdout: 0, stderr: 0 };
@@ -59,7 +61,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     super();
     this.id = options.id;
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
-    this.logStream = `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
+    this.logStream = `${day}/[${options.version ?? '$LATEST'}]${randomBytes(16).toString('hex')}`;
     this.child = fork(options.entry, [options.bundle], {
       execPath: options.execPath,
       cwd: path.dirname(options.bundle),

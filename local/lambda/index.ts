@@ -1,6 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { access } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LIVE_ALIAS } from '../../topology/release';
+import { chooseVersion, routingProblem, type AliasRouting } from './alias';
 import { FunctionWorker } from './function-worker';
 import { workerEntry } from './worker-entry';
 import { InvocationError, lambdaErrorType, type InvocationEvent, type PoolEvents } from './invocation';
@@ -29,7 +32,7 @@ export interface FunctionPoolOptions {
   execPath?: string;
 }
 
-interface Invocation { awsRequestId: string; event: unknown; traceId?: string; resolve: (v: unknown) => void; reject: (e: InvocationError) => void }
+interface Invocation { awsRequestId: string; event: unknown; traceId?: string; resolve: (v: unknown, durationMs?: number) => void; reject: (e: InvocationError, durationMs?: number) => void }
 interface Slot {
   worker: FunctionWorker;
   ready: boolean;
@@ -43,14 +46,22 @@ interface Slot {
   /** The function's configuration it was started with (`FunctionState.configuration`). */
   configuration: number;
 }
-interface FunctionState { spec: PoolFunction; slots: Set<Slot>; queue: Invocation[]; spawned: number; configuration: number }
+interface FunctionState { spec: PoolFunction; version: string; slots: Set<Slot>; queue: Invocation[]; spawned: number; configuration: number }
+/**
+ * A function as Lambda keeps it after `publish: true`: numbered, immutable versions (each its own bundle
+ * and instances) and the alias `live` every trigger invokes, which routes to one or two of them.
+ */
+interface FunctionEntry { spec: PoolFunction; versions: Map<string, FunctionState>; routing: AliasRouting }
+
+/** What Lambda's Invoke answers: the payload and `ExecutedVersion`, the version the alias routed it to. */
+export interface InvokeOutput { payload: unknown; executedVersion: string }
 
 /**
  * Runs each function in its own warm child processes, like Lambda execution environments: one
  * invocation per instance at a time, new instances on demand up to a limit, a bounded queue beyond it.
  */
 export class FunctionPool extends EventEmitter<PoolEvents> {
-  private readonly fns = new Map<string, FunctionState>();
+  private readonly fns = new Map<string, FunctionEntry>();
   private readonly maxWorkers: number;
   private readonly maxQueued: number;
   private readonly initTimeoutMs: number;
@@ -59,7 +70,8 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
 
   constructor(options: FunctionPoolOptions) {
     super();
-    for (const spec of options.functions) this.fns.set(spec.name, { spec, slots: new Set(), queue: [], spawned: 0, configuration: 0 });
+    // Every function starts as version 1 behind `live`, as after a first `pulumi up` with `publish: true`.
+    for (const spec of options.functions) this.fns.set(spec.name, { spec, versions: new Map([['1', newVersion(spec, '1')]]), routing: { version: '1', weights: {} } });
     this.maxWorkers = Math.max(1, options.maxWorkersPerFunction ?? 4);
     this.maxQueued = Math.max(0, options.maxQueuedPerFunction ?? 100);
     this.initTimeoutMs = options.initTimeoutMs ?? 10_000;
@@ -70,18 +82,82 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     return [...this.fns.keys()];
   }
 
-  /** Runs one invocation; resolves with the handler's result or rejects with an InvocationError. */
-  invoke(functionName: string, event: unknown, options: { traceId?: string } = {}): Promise<unknown> {
-    const fn = this.fns.get(functionName);
-    if (!fn) return Promise.reject(new InvocationError('UnknownFunction', `No function named "${functionName}"`));
-    if (this.stopped) return Promise.reject(new InvocationError('PoolStopped', 'The local runtime is stopping'));
+  /** Runs one invocation of the `live` alias; resolves with the handler's result or rejects with an InvocationError. */
+  invoke(functionName: string, event: unknown, options: InvokeOptions = {}): Promise<unknown> {
+    return this.invokeVersioned(functionName, event, options).then((output) => output.payload);
+  }
+
+  /**
+   * Runs one invocation of `qualifier` (default the `live` alias, or a version number) and says which
+   * version ran it; a failure's InvocationError carries `executedVersion` too.
+   */
+  invokeVersioned(functionName: string, event: unknown, options: InvokeOptions = {}): Promise<InvokeOutput> {
+    const entry = this.fns.get(functionName);
+    if (!entry) return Promise.reject(new InvocationError('UnknownFunction', `No function named "${functionName}"`));
+    const qualifier = options.qualifier ?? LIVE_ALIAS;
+    const version = qualifier === LIVE_ALIAS ? chooseVersion(entry.routing) : qualifier;
+    const fn = entry.versions.get(version);
+    if (!fn) return Promise.reject(new InvocationError('UnknownFunction', `${functionName} has no version or alias "${qualifier}"`));
+    const settled = (error?: InvocationError, durationMs?: number) =>
+      this.emit('result', { function: functionName, version, at: Date.now(), ...(durationMs !== undefined ? { durationMs } : {}), ...(error ? { error: error.code } : {}) });
+    const failed = (error: InvocationError, durationMs?: number) => {
+      settled(error, durationMs);
+      return Promise.reject(Object.assign(error, { executedVersion: version }));
+    };
+    if (this.stopped) return failed(new InvocationError('PoolStopped', 'The local runtime is stopping'));
     if (fn.queue.length >= this.maxQueued) {
-      return Promise.reject(new InvocationError('Throttled', `${functionName} has ${this.maxWorkers} busy instances and ${fn.queue.length} queued invocations`));
+      return failed(new InvocationError('Throttled', `${functionName} has ${this.maxWorkers} busy instances and ${fn.queue.length} queued invocations`));
     }
-    return new Promise((resolve, reject) => {
-      fn.queue.push({ awsRequestId: randomUUID(), event, ...(options.traceId ? { traceId: options.traceId } : {}), resolve, reject });
+    return new Promise<InvokeOutput>((resolve, reject) => {
+      fn.queue.push({
+        awsRequestId: randomUUID(), event, ...(options.traceId ? { traceId: options.traceId } : {}),
+        resolve: (payload, durationMs) => {
+          settled(undefined, durationMs);
+          resolve({ payload, executedVersion: version });
+        },
+        reject: (error, durationMs) => void failed(error, durationMs).catch(reject),
+      });
       this.schedule(fn);
     });
+  }
+
+  /**
+   * PublishVersion from a new bundle: a version with the next number, the function's current settings
+   * and its own instances; nothing invokes it until the alias routes to it. Like Lambda, code identical
+   * to the newest version publishes nothing and answers that version ("Lambda doesn't publish a version
+   * if the function's configuration and code haven't changed since the last version", Lambda versions,
+   * https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html).
+   */
+  async publishVersion(functionName: string, bundle: string): Promise<string> {
+    const entry = this.entry(functionName);
+    const newest = [...entry.versions.values()].at(-1)!;
+    const [code, newestCode] = await Promise.all([codeSha256(bundle), codeSha256(newest.spec.bundle).catch(() => '')]);
+    if (code === newestCode) return newest.version;
+    const version = String(Number(newest.version) + 1);
+    entry.versions.set(version, newVersion({ ...entry.spec, bundle }, version));
+    return version;
+  }
+
+  /** GetAlias of `live`, and the versions the function has. */
+  alias(functionName: string): AliasRouting & { versions: string[] } {
+    const entry = this.entry(functionName);
+    return { version: entry.routing.version, weights: { ...entry.routing.weights }, versions: [...entry.versions.keys()] };
+  }
+
+  /**
+   * UpdateAlias of `live`: later invocations follow the new routing at once; those already running end
+   * on their version. A version the alias no longer routes to stops its idle instances.
+   */
+  updateAlias(functionName: string, routing: AliasRouting): void {
+    const entry = this.entry(functionName);
+    const problem = routingProblem(routing, [...entry.versions.keys()]);
+    if (problem) throw new Error(`${functionName}:${LIVE_ALIAS}: ${problem}`);
+    entry.routing = { version: routing.version, weights: Object.fromEntries(Object.entries(routing.weights).filter(([, w]) => w > 0)) };
+    for (const fn of entry.versions.values()) {
+      if (fn.version === entry.routing.version || fn.version in entry.routing.weights) continue;
+      fn.configuration++;
+      for (const slot of fn.slots) this.retireIfStale(fn, slot);
+    }
   }
 
   /**
@@ -89,24 +165,24 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
    * are ready, like provisioned concurrency: later invocations find warm instances instead of cold starts.
    */
   async prewarm(functionName: string, count = this.maxWorkers): Promise<void> {
-    const fn = this.fns.get(functionName);
+    const fn = this.primary(functionName);
     if (!fn) throw new InvocationError('UnknownFunction', `No function named "${functionName}"`);
     const wanted = Math.min(count, this.maxWorkers);
     while (!this.stopped && fn.slots.size < wanted) void this.spawn(fn);
     await Promise.all([...fn.slots].map((s) => s.started));
   }
 
-  /** Instances per function, for status output and tests. */
+  /** Instances of the version `live` mostly routes to, for status output and tests. */
   workers(functionName: string): { total: number; busy: number; queued: number } {
-    const fn = this.fns.get(functionName);
+    const fn = this.primary(functionName);
     if (!fn) return { total: 0, busy: 0, queued: 0 };
     const busy = [...fn.slots].filter((s) => s.current).length;
     return { total: fn.slots.size, busy, queued: fn.queue.length };
   }
 
-  /** The running instances of a function, with their process ids (fault-injection tests kill one). */
+  /** The running instances of a function's primary version, with their process ids (fault-injection tests kill one). */
   instances(functionName: string): Array<{ id: string; pid: number | undefined; busy: boolean }> {
-    const fn = this.fns.get(functionName);
+    const fn = this.primary(functionName);
     return fn ? [...fn.slots].filter((s) => s.worker).map((s) => ({ id: s.worker.id, pid: s.worker.pid, busy: !!s.current })) : [];
   }
 
@@ -115,21 +191,36 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
    * run in new instances; idle instances stop at once, busy ones once their invocation is answered.
    */
   reconfigure(functionName: string, env: Record<string, string>): void {
-    const fn = this.fns.get(functionName);
-    if (!fn) throw new InvocationError('UnknownFunction', `No function named "${functionName}"`);
-    fn.spec = { ...fn.spec, env };
-    fn.configuration++;
-    for (const slot of fn.slots) this.retireIfStale(fn, slot);
-    this.schedule(fn);
+    const entry = this.entry(functionName);
+    entry.spec = { ...entry.spec, env };
+    // Every version: locally a reconfiguration is a rotated secret, which the versions behind the alias all need.
+    for (const fn of entry.versions.values()) {
+      fn.spec = { ...fn.spec, env };
+      fn.configuration++;
+      for (const slot of fn.slots) this.retireIfStale(fn, slot);
+      this.schedule(fn);
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    const slots = [...this.fns.values()].flatMap((fn) => {
+    const slots = [...this.fns.values()].flatMap((entry) => [...entry.versions.values()]).flatMap((fn) => {
       for (const inv of fn.queue.splice(0)) inv.reject(new InvocationError('PoolStopped', 'The local runtime is stopping'));
       return [...fn.slots];
     });
     await Promise.all(slots.map((slot) => slot.worker.stop()));
+  }
+
+  private entry(functionName: string): FunctionEntry {
+    const entry = this.fns.get(functionName);
+    if (!entry) throw new InvocationError('UnknownFunction', `No function named "${functionName}"`);
+    return entry;
+  }
+
+  /** The version the alias sends (most of) its traffic to. */
+  private primary(functionName: string): FunctionState | undefined {
+    const entry = this.fns.get(functionName);
+    return entry?.versions.get(entry.routing.version);
   }
 
   private schedule(fn: FunctionState): void {
@@ -144,7 +235,8 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
   }
 
   private async spawn(fn: FunctionState): Promise<void> {
-    const id = `${fn.spec.name}-${++fn.spawned}`;
+    // Version 1 keeps the plain `<fn>-<n>` ids; later versions' instances are told apart.
+    const id = `${fn.spec.name}-${fn.version === '1' ? '' : `v${fn.version}-`}${++fn.spawned}`;
     // Reserve the slot before the async steps so concurrent schedules do not over-spawn.
     let started!: () => void;
     const slot = { ready: false, configuration: fn.configuration, started: new Promise<void>((resolve) => (started = resolve)) } as Slot;
@@ -156,7 +248,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
       const entry = await workerEntry();
       if (this.stopped) throw new Error('stopped');
       slot.configuration = fn.configuration;
-      slot.worker = new FunctionWorker({ id, functionName: fn.spec.name, execPath: this.execPath, entry, bundle: fn.spec.bundle, memoryMb: fn.spec.memoryMb, env: fn.spec.env });
+      slot.worker = new FunctionWorker({ id, functionName: fn.spec.name, version: fn.version, execPath: this.execPath, entry, bundle: fn.spec.bundle, memoryMb: fn.spec.memoryMb, env: { ...fn.spec.env, AWS_LAMBDA_FUNCTION_VERSION: fn.version } });
     } catch (err) {
       fn.slots.delete(slot);
       started();
@@ -165,7 +257,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     }
     const { worker } = slot;
     const initTimer = setTimeout(() => worker.kill(), this.initTimeoutMs);
-    worker.on('line', (l) => this.emit('log', { function: fn.spec.name, workerId: id, logStream: worker.logStream, ...l, ...(slot.logging ? { awsRequestId: slot.logging } : {}) }));
+    worker.on('line', (l) => this.emit('log', { function: fn.spec.name, version: fn.version, workerId: id, logStream: worker.logStream, ...l, ...(slot.logging ? { awsRequestId: slot.logging } : {}) }));
     worker.on('message', (message) => {
       if (message.type === 'ready') {
         clearTimeout(initTimer);
@@ -237,14 +329,14 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     }, { atExit: slot.retired === true });
     slot.current = undefined;
     delete slot.initDurationMs;
-    if (error) inv.reject(error);
-    else inv.resolve(result);
+    if (error) inv.reject(error, durationMs);
+    else inv.resolve(result, durationMs);
   }
 
   private invocationEvent(phase: 'start' | 'end', fn: FunctionState, slot: Slot, extra: Partial<InvocationEvent>): InvocationEvent {
     const inv = slot.current as Invocation;
     return {
-      phase, function: fn.spec.name, workerId: slot.worker.id, logStream: slot.worker.logStream, awsRequestId: inv.awsRequestId,
+      phase, function: fn.spec.name, version: fn.version, workerId: slot.worker.id, logStream: slot.worker.logStream, awsRequestId: inv.awsRequestId,
       ...(slot.initDurationMs !== undefined ? { initDurationMs: slot.initDurationMs } : {}),
       ...extra,
     };
@@ -256,3 +348,25 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
   }
 }
 
+export interface InvokeOptions {
+  traceId?: string;
+  /** The alias (`live`, the default) or a version number, like Invoke's `Qualifier`. */
+  qualifier?: string;
+}
+
+function newVersion(spec: PoolFunction, version: string): FunctionState {
+  return { spec, version, slots: new Set(), queue: [], spawned: 0, configuration: 0 };
+}
+
+/**
+ * The code package's fingerprint: every file of the bundle's folder (the static function's web app
+ * too), except source maps, whose relative paths differ between dist/ and a version folder.
+ */
+async function codeSha256(bundle: string): Promise<string> {
+  const dir = path.dirname(bundle);
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile() && !e.name.endsWith('.map')).map((e) => path.join(e.parentPath, e.name)).sort();
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(path.relative(dir, file)).update('\0').update(await readFile(file)).update('\0');
+  return hash.digest('hex');
+}

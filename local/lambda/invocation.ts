@@ -6,6 +6,8 @@ export type InvocationErrorCode = 'FunctionError' | 'FunctionInitError' | 'Funct
 
 export class InvocationError extends Error {
   override name = 'InvocationError';
+  /** The version the alias routed the failed invocation to (set by the pool). */
+  executedVersion?: string;
   constructor(readonly code: InvocationErrorCode, message: string, readonly functionError?: FunctionErrorPayload) {
     super(message);
   }
@@ -14,6 +16,8 @@ export class InvocationError extends Error {
 /** One stdout/stderr line of an instance, without the newline. */
 export interface LogLineEvent {
   function: string;
+  /** The function version whose instance wrote the line. */
+  version: string;
   workerId: string;
   logStream: string;
   line: string;
@@ -28,6 +32,8 @@ export interface LogLineEvent {
 export interface InvocationEvent {
   phase: 'start' | 'end';
   function: string;
+  /** The version that ran the invocation (Lambda's `ExecutedVersion`). */
+  version: string;
   workerId: string;
   logStream: string;
   awsRequestId: string;
@@ -39,7 +45,20 @@ export interface InvocationEvent {
   /** `errorType` as Lambda reports it: the handler's error name, `Runtime.ExitError`, `Sandbox.Timedout`… */
   error?: { code: InvocationErrorCode; errorType: string; errorMessage: string };
 }
-export type PoolEvents = { log: [LogLineEvent]; invocation: [InvocationEvent] };
+/**
+ * How one invocation of an alias or version settled, whether or not it reached an instance (an init
+ * failure never does): what Lambda's per-version metrics count (Invocations, Errors, Duration).
+ */
+export interface InvocationResult {
+  function: string;
+  version: string;
+  /** Epoch ms when it settled. */
+  at: number;
+  /** The handler's run time, when an instance ran it. */
+  durationMs?: number;
+  error?: InvocationErrorCode;
+}
+export type PoolEvents = { log: [LogLineEvent]; invocation: [InvocationEvent]; result: [InvocationResult] };
 
 /** What the log writers (local/logs/) need of the pool: its events, not the class. */
 export interface PoolEventSource {

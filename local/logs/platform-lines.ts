@@ -5,9 +5,12 @@ export function defaultLogStream(workerId: string, at: number = Date.now()): str
   return `${new Date(at).toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${workerId}`;
 }
 
-/** Lambda's own lines around an invocation, in its exact wording (tab-separated REPORT fields). */
-export function startLine(requestId: string): string {
-  return `START RequestId: ${requestId} Version: $LATEST`;
+/**
+ * Lambda's own lines around an invocation, in its exact wording (tab-separated REPORT fields). The
+ * version that ran it is in START (`Version: 3`) and in the stream's name; REPORT has no version field.
+ */
+export function startLine(requestId: string, version = '$LATEST'): string {
+  return `START RequestId: ${requestId} Version: ${version}`;
 }
 
 export function endLine(requestId: string): string {

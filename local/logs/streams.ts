@@ -49,7 +49,7 @@ export function attachLogStreams(pool: PoolEventSource, options: LogStreamsOptio
   const onLog = (e: LogLineEvent) => write(e.function, e.workerId, e.logStream, e.line, e.timestamp);
   const onInvocation = (e: InvocationEvent) => {
     const now = Date.now();
-    if (e.phase === 'start') return write(e.function, e.workerId, e.logStream, startLine(e.awsRequestId), now);
+    if (e.phase === 'start') return write(e.function, e.workerId, e.logStream, startLine(e.awsRequestId, e.version), now);
     write(e.function, e.workerId, e.logStream, endLine(e.awsRequestId), now);
     write(e.function, e.workerId, e.logStream, reportLine(e, memory(e.function)), now);
   };

@@ -28,18 +28,20 @@ export function attachLogView(pool: PoolEventSource, options: LogViewOptions): (
   const print = (fn: string, logStream: string, message: string, timestamp: number) =>
     options.stream.write(`${formatEvent({ timestamp, message, function: fn, logStream }, parseLine(message), format)}\n`);
 
-  const onLog = (e: LogLineEvent) => print(e.function, e.logStream, e.line, e.timestamp);
+  // `rule:2`, Lambda's notation for a qualified function, when the pool says which version it was.
+  const label = (e: { function: string; version?: string }) => (e.version ? `${e.function}:${e.version}` : e.function);
+  const onLog = (e: LogLineEvent) => print(label(e), e.logStream, e.line, e.timestamp);
   const onInvocation = (e: InvocationEvent) => {
     if (e.phase !== 'end' || lifecycle === 'none') return;
     const failed = e.error !== undefined && e.error !== null;
     if (failed) {
       const err = e.error as { errorType?: string; errorMessage?: string };
       const text = `invocation failed: ${err.errorType ?? 'Error'}: ${err.errorMessage ?? ''}`;
-      print(e.function, e.logStream, JSON.stringify({ level: 'ERROR', message: text, function_request_id: e.awsRequestId }), Date.now());
+      print(label(e), e.logStream, JSON.stringify({ level: 'ERROR', message: text, function_request_id: e.awsRequestId }), Date.now());
     }
     if (lifecycle === 'all' || e.initDurationMs !== undefined) {
       const memory = functions.find((f) => f.name === e.function)?.memoryMb ?? 128;
-      print(e.function, e.logStream, reportLine(e, memory), Date.now());
+      print(label(e), e.logStream, reportLine(e, memory), Date.now());
     }
   };
   pool.on('log', onLog);
@@ -48,4 +50,21 @@ export function attachLogView(pool: PoolEventSource, options: LogViewOptions): (
     pool.off('log', onLog);
     pool.off('invocation', onInvocation);
   };
+}
+
+/** What the gateway reports per request (local/gateway's RequestInfo, structurally). */
+export interface GatewayRequest { requestId: string; method: string; path: string; function?: string; version?: string; statusCode: number; durationMs: number; at: number }
+
+/**
+ * The gateway's line for one request in the live view: route, status, latency and the function
+ * version that answered, so a rehearsal shows both versions serving side by side.
+ */
+export function requestLine(r: GatewayRequest): string {
+  const target = r.function ? ` → ${r.function}${r.version ? `:${r.version}` : ''}` : '';
+  return JSON.stringify({ level: r.statusCode >= 500 ? 'ERROR' : 'INFO', message: `${r.method} ${r.path} ${r.statusCode}${target}`, latencyMs: Math.round(r.durationMs), requestId: r.requestId });
+}
+
+export function printRequest(r: GatewayRequest, options: LogViewOptions): void {
+  const color = options.color ?? shouldColor(options.stream, options.env ?? process.env);
+  options.stream.write(`${formatEvent({ timestamp: r.at, message: requestLine(r), function: 'gateway', logStream: '' }, parseLine(requestLine(r)), { color, clock: 'time', functionWidth: 12, maxValueLength: 160 })}\n`);
 }

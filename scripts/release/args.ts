@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_DEPLOYMENT_CONFIG, DEPLOYMENT_CONFIGS, isDeploymentConfigName, type DeploymentConfigName } from '../../topology/release';
 import { EXIT, ReleaseError } from './errors';
 
 export interface ReleaseOptions {
@@ -11,6 +12,12 @@ export interface ReleaseOptions {
   timeoutMinutes: number;
   color?: boolean;
   help: boolean;
+  /** Rehearse on the running local stack instead of a Pulumi stack. */
+  local: boolean;
+  /** Local only: simulated minutes per real minute (60: a 5-minute canary takes 5 s). */
+  speed: number;
+  /** Local only: the schedule to follow (default: what a production stack gets). */
+  deploymentConfig: DeploymentConfigName;
 }
 
 export const USAGE = `usage: npm run release -- [rollback] --stack <name> [options]
@@ -23,7 +30,12 @@ export const USAGE = `usage: npm run release -- [rollback] --stack <name> [optio
   --function <name>     only this function (repeatable)
   --poll <seconds>      how often to read progress (default 5)
   --timeout <minutes>   stop watching after this long (default 60); CodeDeploy carries on
-  --no-color            plain output (also NO_COLOR=1 or a non-terminal stdout)`;
+  --no-color            plain output (also NO_COLOR=1 or a non-terminal stdout)
+  --local               rehearse on the running local stack (npm start): build the working tree
+                        as new versions and shift their live aliases, watching local alarms
+  --speed <n>           --local: time runs n times faster (default 60: 1 min takes 1 s)
+  --config <name>       --local: the deployment configuration to follow (default
+                        ${DEFAULT_DEPLOYMENT_CONFIG.production})`;
 
 export function parseReleaseArgs(argv: string[]): ReleaseOptions {
   let parsed;
@@ -38,6 +50,8 @@ export function parseReleaseArgs(argv: string[]): ReleaseOptions {
         poll: { type: 'string' },
         timeout: { type: 'string' },
         local: { type: 'boolean' },
+        speed: { type: 'string' },
+        config: { type: 'string' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -51,8 +65,12 @@ export function parseReleaseArgs(argv: string[]): ReleaseOptions {
   if (positionals.length > 1 || (positionals[0] !== undefined && positionals[0] !== 'rollback')) {
     throw usage(`unknown command "${positionals.join(' ')}": use no command to release, or "rollback"`);
   }
-  if (values.local) throw usage('--local (a rehearsal on the local stack) is not available yet; use --stack <name>');
-  if (!help && !values.stack?.trim()) throw usage('--stack <name> is required (the Pulumi stack to release)');
+  const local = values.local ?? false;
+  if (local && values.stack !== undefined) throw usage('--local rehearses on the running local stack: leave out --stack (choose the schedule with --config)');
+  if (!local && (values.speed !== undefined || values.config !== undefined)) throw usage('--speed and --config apply to --local only: a Pulumi stack follows its own deployment configuration');
+  if (!help && !local && !values.stack?.trim()) throw usage('--stack <name> is required (the Pulumi stack to release), or --local');
+  const deploymentConfig = values.config ?? DEFAULT_DEPLOYMENT_CONFIG.production;
+  if (!isDeploymentConfigName(deploymentConfig)) throw usage(`--config must be one of ${Object.keys(DEPLOYMENT_CONFIGS).join(', ')}, got "${deploymentConfig}"`);
   return {
     command: positionals[0] === 'rollback' ? 'rollback' : 'release',
     stack: values.stack?.trim() ?? '',
@@ -61,6 +79,9 @@ export function parseReleaseArgs(argv: string[]): ReleaseOptions {
     timeoutMinutes: positive('timeout', values.timeout, 60),
     color: values['no-color'] ? false : values.color,
     help,
+    local,
+    speed: positive('speed', values.speed, 60),
+    deploymentConfig,
   };
 }
 

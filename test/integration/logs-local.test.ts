@@ -78,16 +78,16 @@ afterAll(async () => {
 });
 
 describe('local log streams', () => {
-  it('writes one file per instance with START, JSON lines and REPORT (init duration on a cold start)', async () => {
+  it('writes one file per instance with START, JSON lines and REPORT (init duration on a cold start), named after the version the live alias ran', async () => {
     const result = await logsUntil(['rule', '--request', createRequestId], (r) => r.stdout.includes('REPORT'));
     expect(result.code).toBe(EXIT.ok);
     const files = await readdir(path.join(dataDir, 'logs', 'rule'));
-    expect(files.every((f) => /^\d{4}-\d\d-\d\d-\[\$LATEST\][0-9a-f]+\.jsonl$/.test(f))).toBe(true);
+    expect(files.every((f) => /^\d{4}-\d\d-\d\d-\[1\][0-9a-f]+\.jsonl$/.test(f))).toBe(true);
     const events = (await readFile(path.join(dataDir, 'logs', 'rule', files[0]!), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    expect(events[0].message).toMatch(/^START RequestId: [0-9a-f-]{36} Version: \$LATEST$/);
+    expect(events[0].message).toMatch(/^START RequestId: [0-9a-f-]{36} Version: 1$/);
     const report = events.find((e) => e.message.startsWith('REPORT'));
     expect(report.message).toMatch(/^REPORT RequestId: [0-9a-f-]{36}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 512 MB\tMax Memory Used: \d+ MB\tInit Duration: [\d.]+ ms\t$/);
-    expect(events[0]).toMatchObject({ timestamp: expect.any(Number), logStream: expect.stringMatching(/^\d{4}\/\d\d\/\d\d\/\[\$LATEST\]/), function: 'rule' });
+    expect(events[0]).toMatchObject({ timestamp: expect.any(Number), logStream: expect.stringMatching(/^\d{4}\/\d\d\/\d\d\/\[1\]/), function: 'rule' });
   });
 
   it('logs the documented keys on every function line', async () => {

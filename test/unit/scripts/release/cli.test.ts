@@ -20,6 +20,12 @@ describe('release arguments', () => {
     expect(parseReleaseArgs(['rollback', '--stack', 'prod', '--function', 'rule', '--function', 'user'])).toMatchObject({ command: 'rollback', functions: ['rule', 'user'] });
   });
 
+  it('rehearses locally with a compressed clock and the production schedule by default', () => {
+    expect(parseReleaseArgs(['--local'])).toMatchObject({ command: 'release', local: true, speed: 60, deploymentConfig: 'CodeDeployDefault.LambdaCanary10Percent5Minutes' });
+    expect(parseReleaseArgs(['--local', 'rollback'])).toMatchObject({ command: 'rollback', local: true });
+    expect(parseReleaseArgs(['--local', '--speed', '300', '--config', 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute'])).toMatchObject({ speed: 300, deploymentConfig: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute' });
+  });
+
   it.each([
     [[], /--stack <name> is required/],
     [['--stack'], /argument missing/],
@@ -27,7 +33,10 @@ describe('release arguments', () => {
     [['rollback', 'now', '--stack', 'x'], /unknown command "rollback now"/],
     [['--stack', 'x', '--poll', 'fast'], /--poll must be a positive number, got "fast"/],
     [['--stack', 'x', '--wat'], /Unknown option '--wat'/],
-    [['--local'], /--local .* is not available yet/],
+    [['--local', '--stack', 'dev'], /leave out --stack/],
+    [['--local', '--speed', '0'], /--speed must be a positive number, got "0"/],
+    [['--local', '--config', 'CodeDeployDefault.LambdaCanary50Percent1Minute'], /--config must be one of CodeDeployDefault\.LambdaAllAtOnce, /],
+    [['--stack', 'dev', '--speed', '10'], /apply to --local only/],
   ])('refuses %j with one line', (argv, message) => {
     const text = usageError(argv as string[]);
     expect(text).toMatch(message);

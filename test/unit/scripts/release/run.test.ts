@@ -6,7 +6,7 @@ import type { AlarmState, DeploymentStatus } from '../../../../scripts/release/p
 import { runRelease, runRollback, type ReleaseAws, type ReleaseIo } from '../../../../scripts/release/run';
 import type { ReleaseStack, ReleaseTarget } from '../../../../scripts/release/stack';
 
-const options: ReleaseOptions = { command: 'release', stack: 'prod', functions: [], pollSeconds: 5, timeoutMinutes: 60, help: false };
+const options: ReleaseOptions = { command: 'release', stack: 'prod', functions: [], pollSeconds: 5, timeoutMinutes: 60, help: false, local: false, speed: 60, deploymentConfig: 'CodeDeployDefault.LambdaCanary10Percent5Minutes' };
 
 const target = (fn: string, extra: Partial<ReleaseTarget> = {}): ReleaseTarget => ({
   function: fn, functionName: `noops-todo-prod-${fn}`, alias: 'live', targetVersion: '8', application: 'noops-todo-prod',
