@@ -48,6 +48,9 @@ interface Target {
   close: () => Promise<void>;
 }
 
+/** Replicas in topology that the running local stack does not know (added after it started). */
+const notRunning: string[] = [];
+
 try {
   process.exitCode = await main();
 } catch (err) {
@@ -164,9 +167,6 @@ async function connect(values: Values): Promise<Target> {
   };
   return { client: local(dynamo.endpoint), pairs: localPairs, pending, close: dynamo.stop };
 }
-
-/** Replicas in topology that the running local stack does not know (added after it started). */
-const notRunning: string[] = [];
 
 /**
  * The physical table names of a Pulumi stack, from its outputs `tableNames` and `replicaTableNames`

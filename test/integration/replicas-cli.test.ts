@@ -1,5 +1,5 @@
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,36 +59,41 @@ describe('npm run replicas: misuse answers one clear line and a non-zero exit', 
     const out = await replicas(...args.map((a) => (a === '<data>' ? dataDir : a === '<empty>' ? path.join(dataDir, 'nothing-here') : a)));
     // Assess
     const lines = out.stderr.split('\n').filter((l) => l && !l.startsWith('local stack not running'));
-    expect(out.code).toBe(code);
+    expect(out.code, out.stderr).toBe(code);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(line);
     expect(out.stderr).not.toMatch(/^\s+at /m);
   });
 });
 
+/** Opens the stopped stack's dynalite and kinesalite data (one process at a time), runs `act`, closes both. */
+async function offline(act: (db: DynamoDBClient, stream: KinesisClient, streamName: string) => Promise<unknown>): Promise<void> {
+  const dynamo = await startDynamo({ path: path.join(dataDir, 'dynamodb') });
+  const db = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+  const kinesis = await startKinesis({ dataDir });
+  const stream = kinesisClient(kinesis.endpoint);
+  try {
+    await act(db, stream, kinesis.streamName);
+  } finally {
+    stream.destroy();
+    db.destroy();
+    await kinesis.stop();
+    await dynamo.stop();
+  }
+}
+
 describe('npm run replicas -- verify on a stopped stack', () => {
-  it('tells a change still in the stream (exit 4 alone) from a missing item (exit 1), and is clean once the stack drained the stream', async () => {
-    // Prepare: with the stack down, one user written with its change record still in the stream, one without any
-    const dynamo = await startDynamo({ path: path.join(dataDir, 'dynamodb') });
-    const db = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
-    const kinesis = await startKinesis({ dataDir });
-    const stream = kinesisClient(kinesis.endpoint);
-    try {
+  it('tells a change still in the stream (exit 4 alone) from a missing item (exit 1), and once the stack drained the stream only the missing one remains', async () => {
+    // Prepare: with the stack down, one user written with its change record still in the stream
+    await offline(async (db, stream, streamName) => {
       await db.send(new PutItemCommand({ TableName: 'users', Item: user('waiting') }));
       const record = changeRecord({ tableName: 'users', keys: { userName: { S: 'waiting' } }, newImage: user('waiting') }, { region: 'us-east-1', nowMicros: Date.now() * 1000 })!;
-      await stream.send(new PutRecordCommand({ StreamName: kinesis.streamName, PartitionKey: partitionKey('users', record.dynamodb.Keys), Data: Buffer.from(JSON.stringify(record)) }));
-    } finally {
-      stream.destroy();
-      await kinesis.stop();
-    }
+      await stream.send(new PutRecordCommand({ StreamName: streamName, PartitionKey: partitionKey('users', record.dynamodb.Keys), Data: Buffer.from(JSON.stringify(record)) }));
+    });
     // Act
     const waitingOnly = await replicas('verify', 'users-replica-for-rule', '--data-dir', dataDir, '--settle-ms', '0');
-    try {
-      await db.send(new PutItemCommand({ TableName: 'users', Item: user('lost') }));
-    } finally {
-      db.destroy();
-      await dynamo.stop();
-    }
+    // …and one written without any change record
+    await offline((db) => db.send(new PutItemCommand({ TableName: 'users', Item: user('lost') })));
     const both = await replicas('verify', 'users-replica-for-rule', '--data-dir', dataDir, '--settle-ms', '0', '--json');
     const stack = await startStack({ dataDir, port: 0, quiet: true, env });
     let drained;
@@ -99,7 +104,7 @@ describe('npm run replicas -- verify on a stopped stack', () => {
       await stack.stop();
     }
     // Assess
-    expect(waitingOnly.code).toBe(4);
+    expect(waitingOnly.code, waitingOnly.stdout + waitingOnly.stderr).toBe(4);
     expect(waitingOnly.stdout).toMatch(/users-replica-for-rule\tundelivered\t\{"userName":"waiting"\}/);
     expect(waitingOnly.stdout).toMatch(/0 difference\(s\); 1 change\(s\) in the stream, not yet applied: start the stack/);
     expect(both.code).toBe(1);
