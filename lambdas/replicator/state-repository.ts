@@ -47,6 +47,8 @@ export interface ShardState {
   failed: number;
   rows: number;
   tombstoneRows: number;
+  /** Only on the `backfill` row. */
+  backfill?: BackfillState;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { DescribeTableCommand, GetItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { countChange, isTombstone, project, tombstone } from '../../lambdas/replicator/apply-change';
+import { BatchWriteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { countChange, isTombstone, project, rowState, tombstone } from '../../lambdas/replicator/apply-change';
 import type { AttributeMap } from '../../lambdas/replicator/change-record';
 import { DynamoDbReplicaStore } from '../../lambdas/replicator/replica-store';
 import { StateRepository } from '../../lambdas/replicator/state-repository';
@@ -44,7 +44,7 @@ export async function keyNamesOf(client: DynamoDBClient, table: string): Promise
 }
 
 /** The phases of one backfill, in order; one progress bar runs through all of them. */
-export type BackfillPhase = 'count' | 'read-replica' | 'copy' | 'sweep' | 'done';
+export type BackfillPhase = 'count' | 'read-replica' | 'copy' | 'repair' | 'sweep' | 'done';
 
 export interface BackfillProgress {
   phase: BackfillPhase;
@@ -145,20 +145,23 @@ function pool(limit: number) {
  *
  * 1. count: both tables, Scan with Select COUNT (the progress total);
  * 2. read-replica: a parallel scan of the replica remembers each row;
- * 3. copy: a parallel scan of the source writes every item the replica does not already hold as is,
- *    with the replicator's own conditional PutItem (version condition), WRITE_CONCURRENCY at a time;
- * 4. sweep: replica rows whose key the source scan never met are checked with one consistent GetItem
- *    each and become tombstones if the source item is gone.
+ * 3. copy: a parallel scan of the source; every item the replica lacks or holds older goes out in
+ *    BatchWriteItem (25 items a request), rows holding more than the read model at the same version
+ *    are scrubbed with a conditional PutItem, and current rows are not written at all;
+ * 4. repair: source and replica are scanned again (parallel, consistent) and every written key whose
+ *    source a newer change had reached, or whose item is gone, is written again with the replicator's
+ *    conditional write (the newer item, or a tombstone);
+ * 5. sweep: live rows read in step 2 whose item the source scan never met become tombstones.
  *
- * Why conditional PutItem and not BatchWriteItem: a batch write takes no condition expression
- * ("BatchWriteItem does not support condition expressions", BatchWriteItem API reference), so a scanned
- * copy could overwrite a newer change the stream delivered meanwhile, and a repair pass after it would
- * race the stream again. Each conditional PutItem is atomic against the replicator's own writes, so
- * "a newer change always wins" holds item by item; concurrency buys back what batching would.
- * Rows the replica already holds at the source's version are not rewritten (a rebuild of a healthy
- * replica writes nothing), and the sweep costs a GetItem only per row missing from the source scan,
- * not per replica row. A row missing from the scan is checked rather than tombstoned outright because
- * it may be an item created after its segment was scanned, which the stream has already copied.
+ * Why batch writes followed by a repair, and not conditional PutItem per item: a batch write takes no
+ * condition expression (BatchWriteItem API reference: "BatchWriteItem does not support condition
+ * expressions"), but on dynalite it costs a tenth of the requests and about a tenth of the time per item
+ * (measured here: ~1,000 items/s with BatchWriteItem, 100–180/s with conditional PutItem on a busy
+ * machine). The overwrite it can cause is bounded: it can only replace a change the stream applied
+ * between step 2 and the batch, and such a change is already in the source when step 4 reads it, so
+ * step 4 writes it (or a newer one) back with the version condition, and every later change arrives
+ * through the replicator's own conditional write. An item deleted meanwhile is absent from the source in
+ * step 4 and gets a tombstone at least as new as what the replica holds, so no older copy resurrects it.
  * Finally the row counts in the replication-state table are corrected to what the replica holds.
  */
 export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProgress: (p: BackfillProgress) => void = () => {}, nowMs: () => number = Date.now): Promise<BackfillProgress> {
@@ -208,65 +211,111 @@ export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProg
   report(true);
   const seen = new Set<string>();
   const writes = pool(WRITE_CONCURRENCY);
+  const batches = pool(BATCH_CONCURRENCY);
+  /** Written by BatchWriteItem, unconditionally: checked against the source in the repair phase. */
+  const unchecked = new Map<string, { keys: AttributeMap; version: number }>();
+  const putTombstone = async (keys: AttributeMap, version: number) => {
+    const marker = tombstone(keys, version, nowMs());
+    const before = await store.putIfNewer(pair.replica, marker, version);
+    if (before !== undefined) {
+      progress.tombstoned++;
+      applyDelta(countChange(before, marker));
+    }
+  };
+  let batch: AttributeMap[] = [];
+  const flush = async () => {
+    const items = batch;
+    batch = [];
+    if (items.length > 0) await batches.run(() => batchPut(client, pair.replica, items));
+  };
   await parallelScan(client, pair.source, async (page) => {
     for (const item of page) {
       const key = id(item);
       seen.add(key);
       const version = Number(item[VERSION_ATTRIBUTE]?.N);
       const copy = held.get(key);
-      const done = () => {
-        progress.done++;
-        progress.scanned++;
-        progress.total = Math.max(progress.total, progress.done);
-        report();
-      };
+      progress.done++;
+      progress.scanned++;
+      progress.total = Math.max(progress.total, progress.done);
       if (!Number.isSafeInteger(version) || version < 1) {
         progress.invalid++;
-        done();
         continue;
       }
-      const projected = project(item, keyOf(item, keyNames), pair.attributes);
-      if (copy && canonical(copy) === canonical(projected)) {
+      const keys = keyOf(item, keyNames);
+      const projected = project(item, keys, pair.attributes);
+      const held_ = Number(copy?.[VERSION_ATTRIBUTE]?.N ?? 0);
+      if ((copy && canonical(copy) === canonical(projected)) || held_ > version || (held_ === version && isTombstone(copy))) {
         progress.skipped++;
-        done();
         continue;
       }
-      await writes.run(async () => {
-        if (copy && !isTombstone(copy) && Number(copy[VERSION_ATTRIBUTE]?.N) === version) {
-          // Same version, other attributes: a row written before the read model existed.
-          if (await scrub(client, pair, copy, keyOf(copy, keyNames), version)) progress.scrubbed++;
+      if (copy && !isTombstone(copy) && held_ === version) {
+        // Same version, other attributes: a row written before the read model existed.
+        await writes.run(async () => {
+          if (await scrub(client, pair, copy, keys, version)) progress.scrubbed++;
           else progress.skipped++;
-        } else {
-          const before = await store.putIfNewer(pair.replica, projected, version);
-          if (before === undefined) progress.skipped++;
-          else {
-            progress.written++;
-            applyDelta(countChange(before, projected));
-          }
-        }
-        done();
-      });
+        });
+        continue;
+      }
+      progress.written++;
+      applyDelta(countChange(rowState(copy), projected));
+      unchecked.set(key, { keys, version });
+      batch.push(projected);
+      if (batch.length === BATCH_ITEMS) await flush();
     }
+    report();
   });
+  await flush();
+  await batches.drain();
   await writes.drain();
 
+  // Repair: a change the stream applied between the replica read and a batch write was overwritten by
+  // the older scanned copy. The source, scanned again (consistently) after the batches, holds that change
+  // or a newer one, so writing it back with the version condition restores "a newer change always wins".
+  // Scans, not BatchGetItem: on dynalite a scan page is far cheaper per item than a batch of gets.
+  progress.phase = 'repair';
+  progress.total = progress.done + unchecked.size * 2;
+  report(true);
+  const again = { source: new Map<string, AttributeMap>(), replica: new Map<string, AttributeMap>() };
+  const collect = (into: Map<string, AttributeMap>) => (page: AttributeMap[]) => {
+    for (const row of page) {
+      const key = id(row);
+      if (!unchecked.has(key)) continue;
+      into.set(key, row);
+      progress.done++;
+    }
+    report();
+  };
+  if (unchecked.size > 0) await Promise.all([parallelScan(client, pair.source, collect(again.source)), parallelScan(client, pair.replica, collect(again.replica))]);
+  progress.total = progress.done;
+  for (const [key, { keys, version }] of unchecked) {
+    const current = again.source.get(key);
+    const row = again.replica.get(key);
+    const rowVersion = Number(row?.[VERSION_ATTRIBUTE]?.N ?? 0);
+    if (current) {
+      const currentVersion = Number(current[VERSION_ATTRIBUTE]?.N);
+      const projected = project(current, keys, pair.attributes);
+      if (row && rowVersion >= currentVersion && (isTombstone(row) || canonical(row) === canonical(projected))) continue;
+      await writes.run(async () => {
+        const before = await store.putIfNewer(pair.replica, projected, currentVersion);
+        if (before !== undefined) applyDelta(countChange(before, projected));
+      });
+    } else if (!isTombstone(row)) {
+      // Deleted after the scan read it: its tombstone is at least as new as what the replica holds.
+      const at = Math.max(version, rowVersion);
+      await writes.run(() => putTombstone(keys, at));
+    }
+  }
+  await writes.drain();
+
+  // Sweep: a live row read in step 2 whose item the consistent source scan (which began after it) never
+  // met was deleted meanwhile (keys are never re-created), so it becomes a tombstone at its own version.
   progress.phase = 'sweep';
   const orphans = [...held.entries()].filter(([key, row]) => !seen.has(key) && !isTombstone(row)).map(([, row]) => row);
   progress.total = progress.done + orphans.length;
   report(true);
   for (const row of orphans) {
     await writes.run(async () => {
-      const key = keyOf(row, keyNames);
-      const version = Number(row[VERSION_ATTRIBUTE]?.N ?? 0);
-      const current = await client.send(new GetItemCommand({ TableName: pair.source, Key: key, ConsistentRead: true }));
-      if (!current.Item) {
-        const marker = tombstone(key, version, nowMs());
-        const before = await store.putIfNewer(pair.replica, marker, version);
-        if (before !== undefined) {
-          progress.tombstoned++;
-          applyDelta(countChange(before, marker));
-        }
-      }
+      await putTombstone(keyOf(row, keyNames), Number(row[VERSION_ATTRIBUTE]?.N ?? 0));
       progress.done++;
       report();
     });
@@ -305,6 +354,21 @@ function latestOnly<T extends unknown[]>(send: (...args: T) => Promise<void>) {
       if (failure) throw failure;
     },
   };
+}
+
+const BATCH_ITEMS = 25;
+const BATCH_CONCURRENCY = 4;
+const MAX_BATCH_ATTEMPTS = 10;
+
+/** BatchWriteItem (at most 25 puts), retrying what DynamoDB leaves unprocessed with a growing pause. */
+async function batchPut(client: DynamoDBClient, table: string, items: AttributeMap[]): Promise<void> {
+  let requests = items.map((Item) => ({ PutRequest: { Item } }));
+  for (let attempt = 0; requests.length > 0; attempt++) {
+    if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error(`BatchWriteItem left ${requests.length} item(s) unprocessed in ${table}`);
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+    const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
+    requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
+  }
 }
 
 async function recordedRows(state: StateRepository, replica: string): Promise<{ rows: number; tombstoneRows: number }> {
