@@ -5,7 +5,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { buildWeb } from '../../web/build';
-import { startLocalStack } from '../helpers/local-stack';
+import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 
 /** Debian's chromium package; CI installs it with apt-get. Never `npx playwright install`. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -39,6 +39,8 @@ const STEP_TIMEOUT_MS = 20_000;
 
 export interface E2eEnv {
   url: string;
+  /** The stack itself, for tests that act beside the browser (a backfill, a direct table write). */
+  stack: LocalStack;
   browser: Browser;
   close(): Promise<void>;
 }
@@ -54,6 +56,7 @@ export async function startE2e(): Promise<E2eEnv> {
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   return {
     url: stack.url,
+    stack,
     browser,
     async close() {
       await browser.close();
