@@ -161,7 +161,11 @@ function pool(limit: number) {
  * between step 2 and the batch, and such a change is already in the source when step 4 reads it, so
  * step 4 writes it (or a newer one) back with the version condition, and every later change arrives
  * through the replicator's own conditional write. An item deleted meanwhile is absent from the source in
- * step 4 and gets a tombstone at least as new as what the replica holds, so no older copy resurrects it.
+ * step 4 and gets a tombstone at least as new as what the replica holds. One window stays open: if the
+ * overwritten change was that item's delete (tombstone at the removed version) and an older change of
+ * the same item, still newer than the scanned copy, is applied after step 4 (records "might appear in a
+ * different sequence", per the DynamoDB Kinesis streaming destination docs), the item shows live again;
+ * verify reports it as not-deleted and the next backfill's sweep repairs it.
  * Finally the row counts in the replication-state table are corrected to what the replica holds.
  */
 export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProgress: (p: BackfillProgress) => void = () => {}, nowMs: () => number = Date.now): Promise<BackfillProgress> {
