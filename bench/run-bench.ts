@@ -12,6 +12,7 @@ import { api } from './scenarios/api';
 import { writes } from './scenarios/writes';
 import { startTime } from './scenarios/start';
 import { replication } from './scenarios/replication';
+import { backfillScenario } from './scenarios/backfill';
 
 export interface RunRequest extends BenchOptions {
   only: readonly ScenarioId[];
@@ -24,6 +25,7 @@ const TITLES: Record<ScenarioId, string> = {
   writes: '2. Write cost versus list size',
   start: '6. `npm start`: time to ready and memory',
   replication: '3. Replication lag and throughput',
+  backfill: '7. Backfill: a new replica verified clean after the command',
 };
 
 /** Runs the selected scenarios in order; one failing scenario is recorded and does not stop the others. */
@@ -53,6 +55,7 @@ export async function runBench(request: RunRequest): Promise<BenchRun> {
     writes: () => writes({ options }),
     start: () => startTime({ options }),
     replication: () => replication({ options }),
+    backfill: () => backfillScenario({ options }),
   };
   const scenarios: ScenarioResult[] = [];
   for (const id of SCENARIO_IDS.filter((s) => request.only.includes(s))) {

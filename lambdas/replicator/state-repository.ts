@@ -21,6 +21,17 @@ export interface ShardProgress {
   tombstoneRows: number;
 }
 
+/** A backfill's progress as the replication view shows it (the `backfill` row of a replica). */
+export interface BackfillState {
+  phase: string;
+  done: number;
+  total: number;
+  /** The source's item count from the backfill's count pass, and when it was taken. */
+  sourceItems: number;
+  countedAt: number;
+  updatedAt: number;
+}
+
 export interface ShardState {
   replica: string;
   source: string;
@@ -36,6 +47,8 @@ export interface ShardState {
   failed: number;
   rows: number;
   tombstoneRows: number;
+  /** Only on the `backfill` row. */
+  backfill?: BackfillState;
 }
 
 /**
@@ -76,6 +89,27 @@ export class StateRepository {
     );
   }
 
+  /** Overwrites the progress fields of a replica's backfill row (the counts it ADDs are left alone). */
+  async recordBackfill(replica: string, source: string, p: { phase: string; done: number; total: number; sourceItems: number }, nowMs = Date.now()): Promise<void> {
+    await (this.client as DynamoDBClient).send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { replica: { S: replica }, shardId: { S: 'backfill' } },
+        // The count pass ends as the replica scan begins: that is when the source count was taken.
+        UpdateExpression: `SET #source = :source, backfillPhase = :phase, backfillDone = :done, backfillTotal = :total, sourceItems = :items, backfillUpdatedAt = :now${p.phase === 'read-replica' ? ', sourceCountedAt = :now' : ''}`,
+        ExpressionAttributeNames: { '#source': 'source' },
+        ExpressionAttributeValues: {
+          ':source': { S: source },
+          ':phase': { S: p.phase },
+          ':done': { N: String(p.done) },
+          ':total': { N: String(p.total) },
+          ':items': { N: String(p.sourceItems) },
+          ':now': { N: String(nowMs) },
+        },
+      }),
+    );
+  }
+
   async shardsOf(replica: string): Promise<ShardState[]> {
     const out = await (this.client as DynamoDBClient).send(
       new QueryCommand({
@@ -98,6 +132,18 @@ export class StateRepository {
       failed: num(item.failed?.N) ?? 0,
       rows: num(item.rows?.N) ?? 0,
       tombstoneRows: num(item.tombstoneRows?.N) ?? 0,
+      ...(item.backfillPhase?.S
+        ? {
+            backfill: {
+              phase: item.backfillPhase.S,
+              done: num(item.backfillDone?.N) ?? 0,
+              total: num(item.backfillTotal?.N) ?? 0,
+              sourceItems: num(item.sourceItems?.N) ?? 0,
+              countedAt: num(item.sourceCountedAt?.N) ?? 0,
+              updatedAt: num(item.backfillUpdatedAt?.N) ?? 0,
+            },
+          }
+        : {}),
     }));
   }
 }

@@ -1,5 +1,5 @@
-import { DescribeTableCommand, GetItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { isTombstone, project, tombstone } from '../../lambdas/replicator/apply-change';
+import { BatchWriteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { countChange, isTombstone, project, rowState, tombstone } from '../../lambdas/replicator/apply-change';
 import type { AttributeMap } from '../../topology/change-record';
 import { DynamoDbReplicaStore } from '../../lambdas/replicator/replica-store';
 import { StateRepository } from '../../lambdas/replicator/state-repository';
@@ -43,64 +43,341 @@ export async function keyNamesOf(client: DynamoDBClient, table: string): Promise
   return (out.Table?.KeySchema ?? []).sort((a) => (a.KeyType === 'HASH' ? -1 : 1)).map((k) => k.AttributeName!);
 }
 
+/** The phases of one backfill, in order; one progress bar runs through all of them. */
+export type BackfillPhase = 'count' | 'read-replica' | 'copy' | 'repair' | 'sweep' | 'done';
+
 export interface BackfillProgress {
-  scanned: number;
+  phase: BackfillPhase;
+  /** Work done and to do, in item reads: the replica's rows, the source's items, then the sweep's checks. */
+  done: number;
+  /** From a count pass (Scan with Select COUNT), never DescribeTable's ItemCount; grows by the sweep's checks once known. */
   total: number;
+  /** Items the source held when counted. */
+  sourceItems: number;
+  scanned: number;
   written: number;
   skipped: number;
   tombstoned: number;
   invalid: number;
   /** Replica rows that held attributes outside the read model (written before it existed), rewritten without them. */
   scrubbed: number;
+  elapsedMs: number;
+  itemsPerSec: number;
+  /** Estimated time left at the rate so far; null until there is a rate. */
+  etaMs: number | null;
 }
 
 /**
- * Seeds a replica from a scan of its source with the replicator's own conditional write and projection,
- * so changes the stream delivers meanwhile are never overwritten by an older scanned copy. Then replica
- * items whose source item no longer exists (deleted before the stream could tell) become tombstones,
- * rows holding attributes outside the read model lose them, and the row counts in the
- * replication-state table are corrected to what the replica holds.
+ * Scan segments and concurrent writes. dynalite answers one request at a time per connection, but
+ * serves several connections in parallel (measured: ~1,100 conditional PutItem/s sequential, ~2,800/s
+ * at concurrency 32); DynamoDB spreads parallel Scan segments over partitions ("Parallel scan",
+ * DynamoDB developer guide).
  */
-export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProgress: (p: BackfillProgress) => void = () => {}): Promise<BackfillProgress> {
-  const store = new DynamoDbReplicaStore(client);
-  const keyNames = await keyNamesOf(client, pair.source);
-  const described = await client.send(new DescribeTableCommand({ TableName: pair.source }));
-  const progress: BackfillProgress = { scanned: 0, total: described.Table?.ItemCount ?? 0, written: 0, skipped: 0, tombstoned: 0, invalid: 0, scrubbed: 0 };
-  for await (const page of scanAll(client, pair.source)) {
-    await Promise.all(
-      page.map(async (item) => {
-        const version = Number(item[VERSION_ATTRIBUTE]?.N);
-        if (!Number.isSafeInteger(version) || version < 1) progress.invalid++;
-        else if (await store.putIfNewer(pair.replica, project(item, keyOf(item, keyNames), pair.attributes), version)) progress.written++;
-        else progress.skipped++;
-      }),
-    );
-    progress.scanned += page.length;
-    progress.total = Math.max(progress.total, progress.scanned);
-    onProgress({ ...progress });
+export const SEGMENTS = 4;
+export const WRITE_CONCURRENCY = 32;
+
+/** Every item of one segment of a parallel scan, page by page (bounded), in wire format. */
+async function* scanSegment(client: DynamoDBClient, table: string, segment: number, segments: number): AsyncGenerator<AttributeMap[]> {
+  let start: AttributeMap | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const out = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, Segment: segment, TotalSegments: segments, ConsistentRead: true }));
+    yield out.Items ?? [];
+    start = out.LastEvaluatedKey;
+    if (!start) return;
   }
-  const rows = { live: 0, tombstones: 0 };
-  for await (const page of scanAll(client, pair.replica)) {
+}
+
+/** Calls `onPage` for every page of a parallel scan, segments running concurrently. */
+export async function parallelScan(client: DynamoDBClient, table: string, onPage: (items: AttributeMap[]) => Promise<void> | void, segments = SEGMENTS): Promise<void> {
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      for await (const page of scanSegment(client, table, segment, segments)) await onPage(page);
+    }),
+  );
+}
+
+/**
+ * A table's exact item count: a parallel Scan with `Select: COUNT` (DynamoDB counts the items it reads,
+ * returning no attributes). DescribeTable's ItemCount is no substitute: DynamoDB "updates this value
+ * approximately every six hours" (DescribeTable API reference) and dynalite always answers 0.
+ */
+export async function countItems(client: DynamoDBClient, table: string, segments = SEGMENTS): Promise<number> {
+  const counts = await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let count = 0;
+      let start: AttributeMap | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const out = await client.send(new ScanCommand({ TableName: table, Select: 'COUNT', ExclusiveStartKey: start, Segment: segment, TotalSegments: segments, ConsistentRead: true }));
+        count += out.Count ?? 0;
+        start = out.LastEvaluatedKey;
+        if (!start) break;
+      }
+      return count;
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+/** Runs tasks with at most `limit` in flight; `drain` waits for all of them and rethrows the first failure. */
+function pool(limit: number) {
+  const running = new Set<Promise<void>>();
+  let failure: unknown;
+  return {
+    async run(task: () => Promise<void>): Promise<void> {
+      while (running.size >= limit) await Promise.race(running);
+      if (failure) throw failure;
+      const p: Promise<void> = task()
+        .catch((err) => {
+          failure ??= err;
+        })
+        .finally(() => running.delete(p));
+      running.add(p);
+    },
+    async drain(): Promise<void> {
+      await Promise.all(running);
+      if (failure) throw failure;
+    },
+  };
+}
+
+/**
+ * Seeds a replica from its source in one pass, as fast as the table serves parallel requests:
+ *
+ * 1. count: both tables, Scan with Select COUNT (the progress total);
+ * 2. read-replica: a parallel scan of the replica remembers each row;
+ * 3. copy: a parallel scan of the source; every item the replica lacks or holds older goes out in
+ *    BatchWriteItem (25 items a request), rows holding more than the read model at the same version
+ *    are scrubbed with a conditional PutItem, and current rows are not written at all;
+ * 4. repair: source and replica are scanned again (parallel, consistent) and every written key whose
+ *    source a newer change had reached, or whose item is gone, is written again with the replicator's
+ *    conditional write (the newer item, or a tombstone);
+ * 5. sweep: live rows read in step 2 whose item the source scan never met become tombstones.
+ *
+ * Why batch writes followed by a repair, and not conditional PutItem per item: a batch write takes no
+ * condition expression (BatchWriteItem API reference: "BatchWriteItem does not support condition
+ * expressions"), but on dynalite it costs a tenth of the requests and about a tenth of the time per item
+ * (measured here: ~1,000 items/s with BatchWriteItem, 100–180/s with conditional PutItem on a busy
+ * machine). The overwrite it can cause is bounded: it can only replace a change the stream applied
+ * between step 2 and the batch, and such a change is already in the source when step 4 reads it, so
+ * step 4 writes it (or a newer one) back with the version condition, and every later change arrives
+ * through the replicator's own conditional write. An item deleted meanwhile is absent from the source in
+ * step 4 and gets a tombstone at least as new as what the replica holds. One window stays open: if the
+ * overwritten change was that item's delete (tombstone at the removed version) and an older change of
+ * the same item, still newer than the scanned copy, is applied after step 4 (records "might appear in a
+ * different sequence", per the DynamoDB Kinesis streaming destination docs), the item shows live again;
+ * verify reports it as not-deleted and the next backfill's sweep repairs it.
+ * Finally the row counts in the replication-state table are corrected to what the replica holds.
+ */
+export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProgress: (p: BackfillProgress) => void = () => {}, nowMs: () => number = Date.now): Promise<BackfillProgress> {
+  const startedAt = nowMs();
+  const store = new DynamoDbReplicaStore(client);
+  const state = pair.stateTable ? new StateRepository(client, pair.stateTable) : undefined;
+  const keyNames = await keyNamesOf(client, pair.source);
+  const id = (item: AttributeMap) => canonical(keyOf(item, keyNames));
+  const progress: BackfillProgress = { phase: 'count', done: 0, total: 0, sourceItems: 0, scanned: 0, written: 0, skipped: 0, tombstoned: 0, invalid: 0, scrubbed: 0, elapsedMs: 0, itemsPerSec: 0, etaMs: null };
+  let lastReport = 0;
+  const report = (force = false) => {
+    const now = nowMs();
+    progress.elapsedMs = now - startedAt;
+    progress.itemsPerSec = progress.elapsedMs > 0 ? Math.round((progress.done * 1000) / progress.elapsedMs) : 0;
+    progress.etaMs = progress.itemsPerSec > 0 ? Math.round(((progress.total - progress.done) * 1000) / progress.itemsPerSec) : null;
+    if (!force && now - lastReport < 100) return;
+    lastReport = now;
+    onProgress({ ...progress });
+    published.publish({ ...progress }, now);
+  };
+  // The replication view shows a backfill under way from this row: one write in flight at a time, the latest wins.
+  const published = latestOnly((p: BackfillProgress, at: number) => (state ? state.recordBackfill(pair.replica, pair.source, p, at) : Promise.resolve()));
+  report(true);
+
+  const [sourceItems, replicaRows] = await Promise.all([countItems(client, pair.source), countItems(client, pair.replica)]);
+  Object.assign(progress, { sourceItems, total: sourceItems + replicaRows, phase: 'read-replica' });
+  const recordedAtStart = state ? await recordedRows(state, pair.replica) : { rows: 0, tombstoneRows: 0 };
+  report(true);
+
+  const held = new Map<string, AttributeMap>();
+  await parallelScan(client, pair.replica, (page) => {
+    for (const row of page) held.set(id(row), row);
+    progress.done += page.length;
+    report();
+  });
+  const counted = { rows: 0, tombstoneRows: 0 };
+  for (const row of held.values()) isTombstone(row) ? counted.tombstoneRows++ : counted.rows++;
+  // What the counts should move by: the replica's rows as read, minus what was recorded, plus each write's effect.
+  const correction = { rows: counted.rows - recordedAtStart.rows, tombstoneRows: counted.tombstoneRows - recordedAtStart.tombstoneRows };
+  const applyDelta = (delta: { rows: number; tombstoneRows: number }) => {
+    correction.rows += delta.rows;
+    correction.tombstoneRows += delta.tombstoneRows;
+  };
+
+  progress.phase = 'copy';
+  progress.total = Math.max(progress.total, progress.done + sourceItems);
+  report(true);
+  const seen = new Set<string>();
+  const writes = pool(WRITE_CONCURRENCY);
+  const batches = pool(BATCH_CONCURRENCY);
+  /** Written by BatchWriteItem, unconditionally: checked against the source in the repair phase. */
+  const unchecked = new Map<string, { keys: AttributeMap; version: number }>();
+  const putTombstone = async (keys: AttributeMap, version: number) => {
+    const marker = tombstone(keys, version, nowMs());
+    const before = await store.putIfNewer(pair.replica, marker, version);
+    if (before !== undefined) {
+      progress.tombstoned++;
+      applyDelta(countChange(before, marker));
+    }
+  };
+  let batch: AttributeMap[] = [];
+  const flush = async () => {
+    const items = batch;
+    batch = [];
+    if (items.length > 0) await batches.run(() => batchPut(client, pair.replica, items));
+  };
+  await parallelScan(client, pair.source, async (page) => {
+    for (const item of page) {
+      const key = id(item);
+      seen.add(key);
+      const version = Number(item[VERSION_ATTRIBUTE]?.N);
+      const copy = held.get(key);
+      progress.done++;
+      progress.scanned++;
+      progress.total = Math.max(progress.total, progress.done);
+      if (!Number.isSafeInteger(version) || version < 1) {
+        progress.invalid++;
+        continue;
+      }
+      const keys = keyOf(item, keyNames);
+      const projected = project(item, keys, pair.attributes);
+      const held_ = Number(copy?.[VERSION_ATTRIBUTE]?.N ?? 0);
+      if ((copy && canonical(copy) === canonical(projected)) || held_ > version || (held_ === version && isTombstone(copy))) {
+        progress.skipped++;
+        continue;
+      }
+      if (copy && !isTombstone(copy) && held_ === version) {
+        // Same version, other attributes: a row written before the read model existed.
+        await writes.run(async () => {
+          if (await scrub(client, pair, copy, keys, version)) progress.scrubbed++;
+          else progress.skipped++;
+        });
+        continue;
+      }
+      progress.written++;
+      applyDelta(countChange(rowState(copy), projected));
+      unchecked.set(key, { keys, version });
+      batch.push(projected);
+      if (batch.length === BATCH_ITEMS) await flush();
+    }
+    report();
+  });
+  await flush();
+  await batches.drain();
+  await writes.drain();
+
+  // Repair: a change the stream applied between the replica read and a batch write was overwritten by
+  // the older scanned copy. The source, scanned again (consistently) after the batches, holds that change
+  // or a newer one, so writing it back with the version condition restores "a newer change always wins".
+  // Scans, not BatchGetItem: on dynalite a scan page is far cheaper per item than a batch of gets.
+  progress.phase = 'repair';
+  progress.total = progress.done + unchecked.size * 2;
+  report(true);
+  const again = { source: new Map<string, AttributeMap>(), replica: new Map<string, AttributeMap>() };
+  const collect = (into: Map<string, AttributeMap>) => (page: AttributeMap[]) => {
     for (const row of page) {
-      if (isTombstone(row)) {
-        rows.tombstones++;
-        continue;
-      }
-      const key = keyOf(row, keyNames);
-      const version = Number(row[VERSION_ATTRIBUTE]?.N ?? 0);
-      const current = await client.send(new GetItemCommand({ TableName: pair.source, Key: key, ConsistentRead: true }));
-      if (!current.Item) {
-        if (await store.putIfNewer(pair.replica, tombstone(key, version, Date.now()), version)) progress.tombstoned++;
-        rows.tombstones++;
-        continue;
-      }
-      if (await scrub(client, pair, row, key, version)) progress.scrubbed++;
-      rows.live++;
+      const key = id(row);
+      if (!unchecked.has(key)) continue;
+      into.set(key, row);
+      progress.done++;
+    }
+    report();
+  };
+  if (unchecked.size > 0) await Promise.all([parallelScan(client, pair.source, collect(again.source)), parallelScan(client, pair.replica, collect(again.replica))]);
+  progress.total = progress.done;
+  for (const [key, { keys, version }] of unchecked) {
+    const current = again.source.get(key);
+    const row = again.replica.get(key);
+    const rowVersion = Number(row?.[VERSION_ATTRIBUTE]?.N ?? 0);
+    if (current) {
+      const currentVersion = Number(current[VERSION_ATTRIBUTE]?.N);
+      const projected = project(current, keys, pair.attributes);
+      if (row && rowVersion >= currentVersion && (isTombstone(row) || canonical(row) === canonical(projected))) continue;
+      await writes.run(async () => {
+        const before = await store.putIfNewer(pair.replica, projected, currentVersion);
+        if (before !== undefined) applyDelta(countChange(before, projected));
+      });
+    } else if (!isTombstone(row)) {
+      // Deleted after the scan read it: its tombstone is at least as new as what the replica holds.
+      const at = Math.max(version, rowVersion);
+      await writes.run(() => putTombstone(keys, at));
     }
   }
-  if (pair.stateTable) await correctCounts(client, pair, pair.stateTable, rows, progress);
-  onProgress({ ...progress });
-  return progress;
+  await writes.drain();
+
+  // Sweep: a live row read in step 2 whose item the consistent source scan (which began after it) never
+  // met was deleted meanwhile (keys are never re-created), so it becomes a tombstone at its own version.
+  progress.phase = 'sweep';
+  const orphans = [...held.entries()].filter(([key, row]) => !seen.has(key) && !isTombstone(row)).map(([, row]) => row);
+  progress.total = progress.done + orphans.length;
+  report(true);
+  for (const row of orphans) {
+    await writes.run(async () => {
+      await putTombstone(keyOf(row, keyNames), Number(row[VERSION_ATTRIBUTE]?.N ?? 0));
+      progress.done++;
+      report();
+    });
+  }
+  await writes.drain();
+
+  progress.phase = 'done';
+  if (state) await correctCounts(state, pair, correction, progress);
+  report(true);
+  await published.flush();
+  return { ...progress };
+}
+
+/** Sends values one at a time, dropping those overtaken while a send is in flight; `flush` waits for the last. */
+function latestOnly<T extends unknown[]>(send: (...args: T) => Promise<void>) {
+  let inFlight: Promise<void> | undefined;
+  let next: T | undefined;
+  let failure: unknown;
+  const pump = async (): Promise<void> => {
+    while (next) {
+      const args = next;
+      next = undefined;
+      await send(...args).catch((err) => {
+        failure ??= err;
+      });
+    }
+    inFlight = undefined;
+  };
+  return {
+    publish(...args: T): void {
+      next = args;
+      inFlight ??= pump();
+    },
+    async flush(): Promise<void> {
+      await inFlight;
+      if (failure) throw failure;
+    },
+  };
+}
+
+const BATCH_ITEMS = 25;
+const BATCH_CONCURRENCY = 4;
+const MAX_BATCH_ATTEMPTS = 10;
+
+/** BatchWriteItem (at most 25 puts), retrying what DynamoDB leaves unprocessed with a growing pause. */
+async function batchPut(client: DynamoDBClient, table: string, items: AttributeMap[]): Promise<void> {
+  let requests = items.map((Item) => ({ PutRequest: { Item } }));
+  for (let attempt = 0; requests.length > 0; attempt++) {
+    if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error(`BatchWriteItem left ${requests.length} item(s) unprocessed in ${table}`);
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+    const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
+    requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
+  }
+}
+
+async function recordedRows(state: StateRepository, replica: string): Promise<{ rows: number; tombstoneRows: number }> {
+  const shards = await state.shardsOf(replica);
+  return { rows: shards.reduce((n, s) => n + s.rows, 0), tombstoneRows: shards.reduce((n, s) => n + s.tombstoneRows, 0) };
 }
 
 /** Rewrites a live row without the attributes outside its read model, unless a newer change replaced it meanwhile. */
@@ -128,12 +405,10 @@ async function scrub(client: DynamoDBClient, pair: ReplicaPair, row: AttributeMa
 /**
  * The replicator keeps row counts as exact per-write changes; they drift only through what it never
  * sees (tombstones expired by TTL, rows written before the counts existed, a lost progress write). The
- * correction is exact on a quiet replica; changes applied during the scan can leave it off by those.
+ * correction is exact on a quiet replica; changes applied between the count read and the replica scan
+ * can leave it off by those.
  */
-async function correctCounts(client: DynamoDBClient, pair: ReplicaPair, stateTable: string, rows: { live: number; tombstones: number }, progress: BackfillProgress): Promise<void> {
-  const state = new StateRepository(client, stateTable);
-  const shards = await state.shardsOf(pair.replica);
-  const recorded = (field: 'rows' | 'tombstoneRows') => shards.reduce((total, shard) => total + shard[field], 0);
+async function correctCounts(state: StateRepository, pair: ReplicaPair, correction: { rows: number; tombstoneRows: number }, progress: BackfillProgress): Promise<void> {
   await state.record({
     replica: pair.replica,
     source: pair.source,
@@ -142,8 +417,8 @@ async function correctCounts(client: DynamoDBClient, pair: ReplicaPair, stateTab
     skipped: progress.skipped,
     tombstones: progress.tombstoned,
     failed: 0,
-    rows: rows.live - recorded('rows'),
-    tombstoneRows: rows.tombstones - recorded('tombstoneRows'),
+    rows: correction.rows,
+    tombstoneRows: correction.tombstoneRows,
   });
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { startLocalStack } from '../helpers/local-stack';
+import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 
 /** Debian's chromium package; CI installs it with apt-get. Never `npx playwright install`. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -35,6 +35,8 @@ const STEP_TIMEOUT_MS = 20_000;
 
 export interface E2eEnv {
   url: string;
+  /** The stack itself, for tests that act beside the browser (a backfill, a direct table write). */
+  stack: LocalStack;
   browser: Browser;
   close(): Promise<void>;
 }
@@ -48,6 +50,7 @@ export async function startE2e(): Promise<E2eEnv> {
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   return {
     url: stack.url,
+    stack,
     browser,
     async close() {
       await browser.close();

@@ -1,4 +1,8 @@
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Page } from 'playwright-core';
+import { StateRepository } from '../../lambdas/replicator/state-repository';
+import { backfill, replicaPair } from '../../scripts/replicas/sync';
+import { replicas } from '../../topology/index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFetch, E2E_TIMEOUT_MS, eventually, hasChromium, openPage, registerInUi, startE2e, uniqueName, type E2eEnv } from './harness';
 
@@ -56,6 +60,31 @@ describe.skipIf(!hasChromium)('browser: replication view', { timeout: E2E_TIMEOU
     const stopped = polls.length;
     await page.waitForTimeout(2500);
     expect(polls.length - stopped).toBeLessThanOrEqual(1);
+    await context.close();
+  });
+
+  it('shows a replica backfilling with its progress, then in sync with its source count', async () => {
+    // Prepare: todos the stream never carried (written straight into the source), and a backfill under way
+    const { page, context, problems } = await openPage(env);
+    await registerInUi(page, uniqueName('backfill-watcher'));
+    const db = new DynamoDBClient({ endpoint: env.stack.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+    const pair = replicaPair(replicas.find((r) => r.name === REPLICA)!, (logical) => env.stack.tableName(logical as never), env.stack.tableName('replication-state'));
+    for (let i = 0; i < 20; i++) {
+      await db.send(new PutItemCommand({ TableName: pair.source, Item: { userId: { S: 'seeded' }, key: { S: `k${i}` }, status: { N: '1' }, version: { N: '1' } } }));
+    }
+    // What a backfill writes when its copy phase is a third done (the real one below finishes too fast to watch).
+    await new StateRepository(db, pair.stateTable!).recordBackfill(pair.replica, pair.source, { phase: 'copy', done: 10, total: 30, sourceItems: 20 });
+    await page.getByRole('link', { name: 'Replication' }).click();
+    const state = page.locator(`tr[data-replica="${REPLICA}"] .state`);
+    // Act + Assess
+    await eventually(() => state.textContent()).toBe('backfilling (copy) 33%');
+    expect(await page.locator(`tr[data-replica="${REPLICA}"] progress`).getAttribute('value')).toBe('10');
+    const done = await backfill(db, pair);
+    await eventually(() => state.textContent()).toBe('in sync');
+    await eventually(() => page.locator(`tr[data-replica="${REPLICA}"] .source-items`).textContent()).toBe(String(done.sourceItems));
+    expect(await page.locator(`tr[data-replica="${REPLICA}"] svg.replica-chart polyline`).count()).toBe(2);
+    expect(problems).toEqual([]);
+    db.destroy();
     await context.close();
   });
 });

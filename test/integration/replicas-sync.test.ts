@@ -1,8 +1,8 @@
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateRepository } from '../../lambdas/replicator/state-repository';
 import { replicationStatus } from '../../lambdas/replicator/status';
-import { backfill, compare, replicaPair, scanAll, type ReplicaPair } from '../../scripts/replicas/sync';
+import { backfill, compare, replicaPair, scanAll, type BackfillProgress, type ReplicaPair } from '../../scripts/replicas/sync';
 import { replicaRoute, replicas } from '../../topology/index';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';
 
@@ -39,7 +39,7 @@ describe('npm run replicas: backfill and verify respect the read model', () => {
     const after = await compare(db, pair);
     // Assess
     expect(before.map((d) => [d.kind, d.key.userName?.S]).sort()).toEqual([['missing', 'ada'], ['not-deleted', 'ghost'], ['outside-read-model', 'bob']]);
-    expect(result).toMatchObject({ written: 1, skipped: 1, tombstoned: 1, scrubbed: 1, invalid: 0 });
+    expect(result).toMatchObject({ written: 1, skipped: 0, tombstoned: 1, scrubbed: 1, invalid: 0 });
     expect(after).toEqual([]);
     const rows = [];
     for await (const page of scanAll(db, pair.replica)) rows.push(...page);
@@ -50,5 +50,30 @@ describe('npm run replicas: backfill and verify respect the read model', () => {
     ]);
     const status = await replicationStatus([replicaRoute(replicas.find((r) => r.name === 'users-replica-for-rule')!, (logical) => dynamo.tableNames[logical]!)], new StateRepository(db, dynamo.tableNames['replication-state']!));
     expect(status.replicas[0]).toMatchObject({ name: pair.replica, items: 2, tombstones: 1 });
+  });
+
+  it('progress counts the real total on a table whose DescribeTable ItemCount is 0, through every phase up to done = total', async () => {
+    // Prepare: 450 more users straight into the source (more than one scan page per segment)
+    const names = Array.from({ length: 450 }, (_, i) => `bulk-${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < names.length; i += 25) {
+      await db.send(new BatchWriteItemCommand({ RequestItems: { [pair.source]: names.slice(i, i + 25).map((n) => ({ PutRequest: { Item: user(n) } })) } }));
+    }
+    const described = await db.send(new DescribeTableCommand({ TableName: pair.source }));
+    const sourceItems = 450 + 2; // ada and bob from the test above
+    const replicaRows = 3; // ada, bob, the ghost's tombstone
+    // Act
+    const seen: BackfillProgress[] = [];
+    const result = await backfill(db, pair, (p) => seen.push(p));
+    // Assess
+    expect(described.Table?.ItemCount).toBe(0);
+    const phases = [...new Set(seen.map((p) => p.phase))];
+    expect(phases).toEqual(['count', 'read-replica', 'copy', 'repair', 'sweep', 'done']);
+    expect(seen.find((p) => p.phase === 'read-replica')).toMatchObject({ total: sourceItems + replicaRows, sourceItems });
+    expect(seen.every((p) => p.done <= p.total)).toBe(true);
+    expect(seen.map((p) => p.done)).toEqual([...seen.map((p) => p.done)].sort((a, b) => a - b));
+    // Every item read counts: both tables once, then the written keys again in source and replica (repair).
+    const reads = sourceItems + replicaRows + 2 * 450;
+    expect(result).toMatchObject({ phase: 'done', done: reads, total: reads, sourceItems, written: 450, skipped: 2 });
+    expect(await compare(db, pair)).toEqual([]);
   });
 });

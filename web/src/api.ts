@@ -40,6 +40,11 @@ export interface ReplicaStatus {
   tombstones?: number;
   lagMs?: number | null;
   lastAppliedAt?: string | null;
+  state?: 'backfilling' | 'catching-up' | 'in-sync' | 'stale';
+  applied?: number;
+  sourceItems?: number | null;
+  sourceCountedAt?: string | null;
+  backfill?: { phase: string; done: number; total: number } | null;
 }
 
 export interface TodoPage {

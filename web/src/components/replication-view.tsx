@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type CurrentUser, type ReplicaStatus } from '../api';
 import { formatAgo, formatCount, formatLag } from '../state/format';
 import type { Store } from '../state/store';
+import { HISTORY_MS, ReplicaChart, type Sample } from './replica-chart';
 
 const POLL_MS = 1000;
 
@@ -21,6 +22,7 @@ export function ReplicationView({ store }: { store: Store }) {
   const [error, setError] = useState<string | null>(null);
   const previous = useRef<Map<string, ReplicaStatus>>(new Map());
   const [changed, setChanged] = useState<Set<string>>(new Set());
+  const history = useRef<Map<string, Sample[]>>(new Map());
 
   useEffect(() => {
     let stopped = false;
@@ -38,6 +40,13 @@ export function ReplicationView({ store }: { store: Store }) {
         for (const r of replicas) {
           const before = previous.current.get(r.name);
           if (before && (before.items !== r.items || before.lastAppliedAt !== r.lastAppliedAt)) moved.add(r.name);
+        }
+        const now = Date.now();
+        for (const r of replicas) {
+          const before = previous.current.get(r.name);
+          const samples = (history.current.get(r.name) ?? []).filter((x) => now - x.at <= HISTORY_MS);
+          samples.push({ at: now, lagMs: r.lagMs ?? 0, applied: before ? Math.max(0, (r.applied ?? 0) - (before.applied ?? 0)) : 0 });
+          history.current.set(r.name, samples);
         }
         previous.current = new Map(replicas.map((r) => [r.name, r]));
         setChanged(moved);
@@ -87,26 +96,42 @@ export function ReplicationView({ store }: { store: Store }) {
               <thead>
                 <tr>
                   <th scope="col">Replica</th>
-                  <th scope="col">Source</th>
+                  <th scope="col">State</th>
                   <th scope="col" class="num">Items</th>
+                  <th scope="col" class="num">Source items</th>
                   <th scope="col" class="num">Tombstones</th>
                   <th scope="col" class="num">Lag</th>
+                  <th scope="col">Lag and changes, 5 min</th>
                   <th scope="col">Last applied change</th>
                 </tr>
               </thead>
               <tbody>
                 {snapshot.replicas.length === 0 && (
                   <tr>
-                    <td colSpan={6}>No replicas are configured.</td>
+                    <td colSpan={8}>No replicas are configured.</td>
                   </tr>
                 )}
                 {snapshot.replicas.map((r) => (
                   <tr key={r.name} data-replica={r.name} class={changed.has(r.name) ? 'changed' : undefined}>
-                    <th scope="row">{r.name}</th>
-                    <td>{r.source ?? '—'}</td>
+                    <th scope="row">
+                      {r.name}
+                      <span class="replica-source">from {r.source ?? '—'}</span>
+                    </th>
+                    <td class="state" data-state={r.state ?? 'unknown'}>
+                      {stateLabel(r)}
+                      {r.state === 'backfilling' && r.backfill && (
+                        <progress class="backfill-progress" max={Math.max(1, r.backfill.total)} value={r.backfill.done} aria-label={`${r.name} backfill`} />
+                      )}
+                    </td>
                     <td class="num items">{formatCount(r.items)}</td>
+                    <td class="num source-items" title={r.sourceCountedAt ? `counted by the backfill at ${r.sourceCountedAt}` : 'no backfill has counted the source yet'}>
+                      {r.sourceItems === null || r.sourceItems === undefined ? '—' : formatCount(r.sourceItems)}
+                    </td>
                     <td class="num tombstones">{formatCount(r.tombstones)}</td>
                     <td class="num lag">{formatLag(r.lagMs)}</td>
+                    <td class="chart">
+                      <ReplicaChart name={r.name} samples={history.current.get(r.name) ?? []} now={snapshot.at} />
+                    </td>
                     <td class="applied">
                       {r.lastAppliedAt ? <time dateTime={r.lastAppliedAt}>{formatAgo(r.lastAppliedAt, snapshot.at)}</time> : 'never'}
                     </td>
@@ -129,4 +154,22 @@ export function ReplicationView({ store }: { store: Store }) {
       )}
     </section>
   );
+}
+
+/** The replica's state in words: a backfill shows its phase and percentage. */
+export function stateLabel(r: ReplicaStatus): string {
+  switch (r.state) {
+    case 'backfilling': {
+      const ratio = r.backfill && r.backfill.total > 0 ? Math.min(1, r.backfill.done / r.backfill.total) : 0;
+      return `backfilling (${r.backfill?.phase ?? '…'}) ${Math.round(ratio * 100)}%`;
+    }
+    case 'catching-up':
+      return 'catching up';
+    case 'in-sync':
+      return 'in sync';
+    case 'stale':
+      return 'stale: backfill interrupted';
+    default:
+      return '—';
+  }
 }
