@@ -1,4 +1,4 @@
-import type { ReplicaRoute } from './routes';
+import type { ReplicaFeed } from './feeds';
 import type { ShardState, StateRepository } from './state-repository';
 
 export interface ReplicaStatus {
@@ -22,15 +22,15 @@ export interface ReplicaStatus {
  * behind the stream it is (that is the IteratorAge metric), so lag is the change-to-apply delay of the
  * newest change each shard applied.
  */
-export async function replicationStatus(routes: readonly ReplicaRoute[], state: Pick<StateRepository, 'shardsOf'>): Promise<{ replicas: ReplicaStatus[] }> {
+export async function replicationStatus(feeds: readonly ReplicaFeed[], state: Pick<StateRepository, 'shardsOf'>): Promise<{ replicas: ReplicaStatus[] }> {
   const replicas = await Promise.all(
-    routes.map(async (route) => {
-      const shards = await state.shardsOf(route.replica);
+    feeds.map(async (feed) => {
+      const shards = await state.shardsOf(feed.replica);
       const sum = (field: 'applied' | 'skipped' | 'failed' | 'rows' | 'tombstoneRows') => shards.reduce((total, shard) => total + shard[field], 0);
       const latest = (field: 'lastAppliedAt' | 'lastChangeAt') => Math.max(0, ...shards.map((shard) => shard[field] ?? 0));
       return {
-        name: route.replica,
-        source: route.source,
+        name: feed.replica,
+        source: feed.source,
         items: Math.max(0, sum('rows')),
         tombstones: Math.max(0, sum('tombstoneRows')),
         applied: sum('applied'),

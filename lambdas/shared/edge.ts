@@ -94,18 +94,11 @@ export function originGuard(source: OriginSecretSource | undefined, options: Ori
 export type OriginGuard = ReturnType<typeof originGuard>;
 
 /**
- * The guard configured by ORIGIN_VERIFY_SECRET: the secret's ARN (its id locally), never its value.
- * Lambda sets the environment before init, so the read starts then; it is resolved on first use
- * otherwise.
+ * The guard of a function's configured origin secret: the secret's ARN (its id locally), never its
+ * value. The first read starts now, during init.
  */
-export function originGuardFromEnv(): OriginGuard {
-  let guard: OriginGuard | undefined;
-  const configured = () => {
-    const secretId = process.env.ORIGIN_VERIFY_SECRET;
-    return (guard ??= originGuard(secretId ? secretsManagerSource(secretId) : undefined));
-  };
-  if (process.env.ORIGIN_VERIFY_SECRET) configured();
-  return (event) => configured()(event);
+export function configuredOriginGuard(secretId: string | undefined): OriginGuard {
+  return originGuard(secretId ? secretsManagerSource(secretId) : undefined);
 }
 
 function notThroughEdge(): Forbidden {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateRepository } from '../../lambdas/replicator/state-repository';
 import { replicationStatus } from '../../lambdas/replicator/status';
 import { backfill, compare, replicaPair, scanAll, type ReplicaPair } from '../../scripts/replicas/sync';
-import { replicaRoute, replicas } from '../../topology/index';
+import { replicaFeed, replicas } from '../../topology/index';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';
 
 let dynamo: TestDynamo;
@@ -48,7 +48,7 @@ describe('npm run replicas: backfill and verify respect the read model', () => {
       { userName: { S: 'bob' }, userId: { S: 'id-bob' }, displayName: { S: 'BOB' }, sessionVersion: { N: '0' }, version: { N: '3' } },
       { userName: { S: 'ghost' }, _deleted: { BOOL: true }, version: { N: '1' } },
     ]);
-    const status = await replicationStatus([replicaRoute(replicas.find((r) => r.name === 'users-replica-for-rule')!, (logical) => dynamo.tableNames[logical]!)], new StateRepository(db, dynamo.tableNames['replication-state']!));
+    const status = await replicationStatus([replicaFeed(replicas.find((r) => r.name === 'users-replica-for-rule')!, (logical) => dynamo.tableNames[logical]!)], new StateRepository(db, dynamo.tableNames['replication-state']!));
     expect(status.replicas[0]).toMatchObject({ name: pair.replica, items: 2, tombstones: 1 });
   });
 });

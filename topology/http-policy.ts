@@ -1,7 +1,24 @@
 /**
- * The security headers of every page, in one place: the static function sends them, and infra's
- * CloudFront response-headers policy is built from the same values so AWS and local agree.
+ * The HTTP policies both runtimes apply, as data: the API's CORS configuration (API Gateway's
+ * corsConfiguration on AWS, local/gateway/cors.ts locally) and the security headers of every page
+ * (CloudFront's response-headers policy on AWS, the static function everywhere).
  */
+
+/** HTTP API CORS settings besides the origins, which come from stack config (`corsOrigins`) or CORS_ALLOWED_ORIGINS. */
+export const CORS_POLICY = {
+  allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+  allowHeaders: ['authorization', 'content-type', 'if-match', 'x-request-id'],
+  exposeHeaders: ['etag', 'link', 'location', 'x-request-id'],
+  /** Sessions are cookies: listed origins may send credentials. */
+  allowCredentials: true,
+  maxAgeSeconds: 600,
+} as const;
+
+/** `https://a.example, https://b.example/` → the origins without trailing slash; unset or empty → []. */
+export function parseOrigins(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean);
+}
+
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   // No 'unsafe-inline' or 'unsafe-eval' for scripts: the web bundle is external files only.
@@ -22,6 +39,7 @@ export const HSTS_MAX_AGE_SECONDS = 63_072_000;
 export const REFERRER_POLICY = 'strict-origin-when-cross-origin';
 export const FRAME_OPTIONS = 'DENY';
 
+/** The security headers of every answer of the site, errors included. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy': CONTENT_SECURITY_POLICY,
   'strict-transport-security': `max-age=${HSTS_MAX_AGE_SECONDS}; includeSubDomains`,
