@@ -285,8 +285,10 @@ export function keyAttributesOf(table: Pick<TableSpec, 'hashKey' | 'rangeKey'>):
 }
 
 /** The key schema of a replica: its source table's. */
-export function replicaKeySchema(replica: { source: TableName }): Pick<TableSpec, 'hashKey' | 'rangeKey'> {
-  const { hashKey, rangeKey } = tableSpec(replica.source);
+export function replicaKeySchema(replica: { name?: string; source: TableName }, all: readonly TableSpec[] = tables): Pick<TableSpec, 'hashKey' | 'rangeKey'> {
+  const source = all.find((t) => t.name === replica.source);
+  if (!source) throw new Error(`Replica "${replica.name}" copies unknown table "${replica.source}"`);
+  const { hashKey, rangeKey } = source;
   return rangeKey ? { hashKey, rangeKey } : { hashKey };
 }
 

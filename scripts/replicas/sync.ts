@@ -4,6 +4,7 @@ import type { AttributeMap } from '../../lambdas/replicator/change-record';
 import { DynamoDbReplicaStore } from '../../lambdas/replicator/replica-store';
 import { StateRepository } from '../../lambdas/replicator/state-repository';
 import { isConditionalCheckFailed } from '../../lambdas/shared/errors';
+import { keyNamesOf } from '../../local/dynamodb/streaming-destination';
 import { canonical, keyOf } from '../../local/dynamodb/streaming-record';
 import { TOMBSTONE_ATTRIBUTE, VERSION_ATTRIBUTE, type ReadModel } from '../../topology/index';
 
@@ -38,9 +39,9 @@ export async function* scanAll(client: DynamoDBClient, table: string): AsyncGene
   }
 }
 
-export async function keyNamesOf(client: DynamoDBClient, table: string): Promise<string[]> {
+export async function tableKeyNames(client: DynamoDBClient, table: string): Promise<string[]> {
   const out = await client.send(new DescribeTableCommand({ TableName: table }));
-  return (out.Table?.KeySchema ?? []).sort((a) => (a.KeyType === 'HASH' ? -1 : 1)).map((k) => k.AttributeName!);
+  return keyNamesOf(out.Table?.KeySchema);
 }
 
 export interface BackfillProgress {
@@ -63,7 +64,7 @@ export interface BackfillProgress {
  */
 export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProgress: (p: BackfillProgress) => void = () => {}): Promise<BackfillProgress> {
   const store = new DynamoDbReplicaStore(client);
-  const keyNames = await keyNamesOf(client, pair.source);
+  const keyNames = await tableKeyNames(client, pair.source);
   const described = await client.send(new DescribeTableCommand({ TableName: pair.source }));
   const progress: BackfillProgress = { scanned: 0, total: described.Table?.ItemCount ?? 0, written: 0, skipped: 0, tombstoned: 0, invalid: 0, scrubbed: 0 };
   for await (const page of scanAll(client, pair.source)) {
@@ -162,7 +163,7 @@ export interface Difference {
  * projection onto the read model, deleted ones absent or tombstoned.
  */
 export async function compare(client: DynamoDBClient, pair: ReplicaPair): Promise<Difference[]> {
-  const keyNames = await keyNamesOf(client, pair.source);
+  const keyNames = await tableKeyNames(client, pair.source);
   const id = (item: AttributeMap) => canonical(keyOf(item, keyNames));
   const source = new Map<string, AttributeMap>();
   for await (const page of scanAll(client, pair.source)) for (const item of page) source.set(id(item), item);
