@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { createDocumentClient } from '../shared/clients';
 import { functionConfig } from '../shared/config';
-import { Unauthorized } from '../shared/errors';
+import { assertSessionCurrent, DONE } from '../shared/domain-rules';
 import { header, httpHandler, json, noContent, parseBody, parseQuery, publicBaseUrl, type HttpEvent } from '../shared/http';
 import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
@@ -9,7 +9,7 @@ import { countMetric, createMetrics } from '../shared/metrics';
 import { authenticator, parseSessionKeySet } from '../shared/session';
 import { createTracer, traceClient } from '../shared/tracer';
 import { decodeCursor, encodeCursor, parseIfMatch } from './cursor';
-import { createTodoService, DONE, type Caller } from './domain';
+import { createTodoService, type Caller } from './domain';
 import { DynamoTodoRepository, ReplicaUserDirectory } from './repository';
 import { ruleCreate, ruleDelete, ruleQuery, ruleUpdate, todoCreate, todoListQuery, todoPatch } from './schemas';
 import { queryRules, toRule, toTodo, todoUrl } from './views';
@@ -32,9 +32,7 @@ async function caller(event: HttpEvent): Promise<Caller> {
   const session = await authenticate(event);
   logger.appendKeys({ userId: session.userId });
   const user = await users.lookup(session.userName);
-  if (user && user.userId === session.userId && user.sessionVersion > session.sessionVersion) {
-    throw new Unauthorized('This session was signed out; sign in again', 'SessionRevoked');
-  }
+  if (user && user.userId === session.userId) assertSessionCurrent(user.sessionVersion, session.sessionVersion);
   return { userId: session.userId, owner: user?.displayName ?? session.userName };
 }
 
