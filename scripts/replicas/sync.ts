@@ -6,22 +6,19 @@ import { StateRepository } from '../../lambdas/replicator/state-repository';
 import { isConditionalCheckFailed } from '../../lambdas/shared/errors';
 import { keyNamesOf } from '../../local/dynamodb/streaming-destination';
 import { canonical, keyOf } from '../../local/dynamodb/streaming-record';
-import { TOMBSTONE_ATTRIBUTE, VERSION_ATTRIBUTE, type ReadModel } from '../../topology/index';
+import { replicaFeed, TOMBSTONE_ATTRIBUTE, VERSION_ATTRIBUTE, type ReadModel, type ReplicaFeed } from '../../topology/index';
 
-export interface ReplicaPair {
+/** A replica feed (topology's `ReplicaFeed`) as `npm run replicas` works on it. */
+export interface NamedReplicaFeed extends ReplicaFeed {
   /** Name shown in output (logical name locally). */
   name: string;
-  replica: string;
-  source: string;
-  /** The replica's read model: besides the bookkeeping, the only attributes it may hold. */
-  attributes: ReadModel;
   /** The replication-state table, whose row counts (what `GET /api/replication` reports) backfill corrects. */
   stateTable?: string;
 }
 
-/** The pair of one topology or config replica, with physical names. */
-export function replicaPair(replica: { name: string; source: string; readModel: ReadModel }, physical: (logical: string) => string, stateTable?: string): ReplicaPair {
-  return { name: replica.name, replica: physical(replica.name), source: physical(replica.source), attributes: replica.readModel, ...(stateTable ? { stateTable } : {}) };
+/** The feed of one topology or config replica, with physical names. */
+export function namedReplicaFeed(replica: { name: string; source: string; readModel: ReadModel }, physical: (logical: string) => string, stateTable?: string): NamedReplicaFeed {
+  return { name: replica.name, ...replicaFeed(replica, physical), ...(stateTable ? { stateTable } : {}) };
 }
 
 /** The shard id under which backfill records its corrections in the replication-state table. */
@@ -62,17 +59,17 @@ export interface BackfillProgress {
  * rows holding attributes outside the read model lose them, and the row counts in the
  * replication-state table are corrected to what the replica holds.
  */
-export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProgress: (p: BackfillProgress) => void = () => {}): Promise<BackfillProgress> {
+export async function backfill(client: DynamoDBClient, feed: NamedReplicaFeed, onProgress: (p: BackfillProgress) => void = () => {}): Promise<BackfillProgress> {
   const store = new DynamoDbReplicaStore(client);
-  const keyNames = await tableKeyNames(client, pair.source);
-  const described = await client.send(new DescribeTableCommand({ TableName: pair.source }));
+  const keyNames = await tableKeyNames(client, feed.source);
+  const described = await client.send(new DescribeTableCommand({ TableName: feed.source }));
   const progress: BackfillProgress = { scanned: 0, total: described.Table?.ItemCount ?? 0, written: 0, skipped: 0, tombstoned: 0, invalid: 0, scrubbed: 0 };
-  for await (const page of scanAll(client, pair.source)) {
+  for await (const page of scanAll(client, feed.source)) {
     await Promise.all(
       page.map(async (item) => {
         const version = Number(item[VERSION_ATTRIBUTE]?.N);
         if (!Number.isSafeInteger(version) || version < 1) progress.invalid++;
-        else if (await store.putIfNewer(pair.replica, project(item, keyOf(item, keyNames), pair.attributes), version)) progress.written++;
+        else if (await store.putIfNewer(feed.replica, project(item, keyOf(item, keyNames), feed.attributes), version)) progress.written++;
         else progress.skipped++;
       }),
     );
@@ -81,7 +78,7 @@ export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProg
     onProgress({ ...progress });
   }
   const rows = { live: 0, tombstones: 0 };
-  for await (const page of scanAll(client, pair.replica)) {
+  for await (const page of scanAll(client, feed.replica)) {
     for (const row of page) {
       if (isTombstone(row)) {
         rows.tombstones++;
@@ -89,29 +86,29 @@ export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProg
       }
       const key = keyOf(row, keyNames);
       const version = Number(row[VERSION_ATTRIBUTE]?.N ?? 0);
-      const current = await client.send(new GetItemCommand({ TableName: pair.source, Key: key, ConsistentRead: true }));
+      const current = await client.send(new GetItemCommand({ TableName: feed.source, Key: key, ConsistentRead: true }));
       if (!current.Item) {
-        if (await store.putIfNewer(pair.replica, tombstone(key, version, Date.now()), version)) progress.tombstoned++;
+        if (await store.putIfNewer(feed.replica, tombstone(key, version, Date.now()), version)) progress.tombstoned++;
         rows.tombstones++;
         continue;
       }
-      if (await scrub(client, pair, row, key, version)) progress.scrubbed++;
+      if (await scrub(client, feed, row, key, version)) progress.scrubbed++;
       rows.live++;
     }
   }
-  if (pair.stateTable) await correctCounts(client, pair, pair.stateTable, rows, progress);
+  if (feed.stateTable) await correctCounts(client, feed, feed.stateTable, rows, progress);
   onProgress({ ...progress });
   return progress;
 }
 
 /** Rewrites a live row without the attributes outside its read model, unless a newer change replaced it meanwhile. */
-async function scrub(client: DynamoDBClient, pair: ReplicaPair, row: AttributeMap, key: AttributeMap, version: number): Promise<boolean> {
-  const projected = project(row, key, pair.attributes);
+async function scrub(client: DynamoDBClient, feed: NamedReplicaFeed, row: AttributeMap, key: AttributeMap, version: number): Promise<boolean> {
+  const projected = project(row, key, feed.attributes);
   if (Object.keys(projected).length === Object.keys(row).length) return false;
   try {
     await client.send(
       new PutItemCommand({
-        TableName: pair.replica,
+        TableName: feed.replica,
         Item: projected,
         ConditionExpression: '#v = :v AND attribute_not_exists(#d)',
         ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE, '#d': TOMBSTONE_ATTRIBUTE },
@@ -131,13 +128,13 @@ async function scrub(client: DynamoDBClient, pair: ReplicaPair, row: AttributeMa
  * sees (tombstones expired by TTL, rows written before the counts existed, a lost progress write). The
  * correction is exact on a quiet replica; changes applied during the scan can leave it off by those.
  */
-async function correctCounts(client: DynamoDBClient, pair: ReplicaPair, stateTable: string, rows: { live: number; tombstones: number }, progress: BackfillProgress): Promise<void> {
+async function correctCounts(client: DynamoDBClient, feed: NamedReplicaFeed, stateTable: string, rows: { live: number; tombstones: number }, progress: BackfillProgress): Promise<void> {
   const state = new StateRepository(client, stateTable);
-  const shards = await state.shardsOf(pair.replica);
+  const shards = await state.shardsOf(feed.replica);
   const recorded = (field: 'rows' | 'tombstoneRows') => shards.reduce((total, shard) => total + shard[field], 0);
   await state.record({
-    replica: pair.replica,
-    source: pair.source,
+    replica: feed.replica,
+    source: feed.source,
     shardId: BACKFILL_SHARD,
     applied: progress.written + progress.tombstoned + progress.scrubbed,
     skipped: progress.skipped,
@@ -162,48 +159,48 @@ export interface Difference {
  * Compares a source with its replica item by item: live source items must be copied exactly as their
  * projection onto the read model, deleted ones absent or tombstoned.
  */
-export async function compare(client: DynamoDBClient, pair: ReplicaPair): Promise<Difference[]> {
-  const keyNames = await tableKeyNames(client, pair.source);
+export async function compare(client: DynamoDBClient, feed: NamedReplicaFeed): Promise<Difference[]> {
+  const keyNames = await tableKeyNames(client, feed.source);
   const id = (item: AttributeMap) => canonical(keyOf(item, keyNames));
   const source = new Map<string, AttributeMap>();
-  for await (const page of scanAll(client, pair.source)) for (const item of page) source.set(id(item), item);
+  for await (const page of scanAll(client, feed.source)) for (const item of page) source.set(id(item), item);
   const replica = new Map<string, AttributeMap>();
-  for await (const page of scanAll(client, pair.replica)) for (const item of page) replica.set(id(item), item);
+  for await (const page of scanAll(client, feed.replica)) for (const item of page) replica.set(id(item), item);
   const differences: Difference[] = [];
   for (const [key, item] of source) {
     const copy = replica.get(key);
-    const diff = differenceOf(pair, keyOf(item, keyNames), item, copy);
+    const diff = differenceOf(feed, keyOf(item, keyNames), item, copy);
     if (diff) differences.push(diff);
   }
   for (const [key, copy] of replica) {
-    if (!source.has(key) && !isTombstone(copy)) differences.push(differenceOf(pair, keyOf(copy, keyNames), undefined, copy)!);
+    if (!source.has(key) && !isTombstone(copy)) differences.push(differenceOf(feed, keyOf(copy, keyNames), undefined, copy)!);
   }
   return differences;
 }
 
-export function differenceOf(pair: Pick<ReplicaPair, 'name' | 'attributes'>, key: AttributeMap, item: AttributeMap | undefined, copy: AttributeMap | undefined): Difference | undefined {
+export function differenceOf(feed: Pick<NamedReplicaFeed, 'name' | 'attributes'>, key: AttributeMap, item: AttributeMap | undefined, copy: AttributeMap | undefined): Difference | undefined {
   const sourceVersion = item ? Number(item[VERSION_ATTRIBUTE]?.N) : undefined;
   const replicaVersion = copy ? Number(copy[VERSION_ATTRIBUTE]?.N) : undefined;
-  const base = { replica: pair.name, key, sourceVersion, replicaVersion };
+  const base = { replica: feed.name, key, sourceVersion, replicaVersion };
   if (!item) return copy && !isTombstone(copy) ? { ...base, kind: 'not-deleted' } : undefined;
   if (!copy || isTombstone(copy)) return { ...base, kind: 'missing' };
-  const expected = project(item, key, pair.attributes);
+  const expected = project(item, key, feed.attributes);
   if (canonical(expected) === canonical(copy)) return undefined;
   // A row holding more than its read model is a leak, whatever its version: report it as such.
-  if (Object.keys(copy).length > Object.keys(project(copy, key, pair.attributes)).length) return { ...base, kind: 'outside-read-model' };
+  if (Object.keys(copy).length > Object.keys(project(copy, key, feed.attributes)).length) return { ...base, kind: 'outside-read-model' };
   return { ...base, kind: (replicaVersion ?? 0) < (sourceVersion ?? 0) ? 'stale' : 'different' };
 }
 
 /** Re-reads the differing items from both tables (changes may still be in flight) and keeps those that persist. */
-export async function recheck(client: DynamoDBClient, pairs: ReplicaPair[], differences: Difference[]): Promise<Difference[]> {
+export async function recheck(client: DynamoDBClient, feeds: NamedReplicaFeed[], differences: Difference[]): Promise<Difference[]> {
   const remaining: Difference[] = [];
   for (const diff of differences) {
-    const pair = pairs.find((p) => p.name === diff.replica)!;
+    const feed = feeds.find((p) => p.name === diff.replica)!;
     const [item, copy] = await Promise.all([
-      client.send(new GetItemCommand({ TableName: pair.source, Key: diff.key, ConsistentRead: true })),
-      client.send(new GetItemCommand({ TableName: pair.replica, Key: diff.key, ConsistentRead: true })),
+      client.send(new GetItemCommand({ TableName: feed.source, Key: diff.key, ConsistentRead: true })),
+      client.send(new GetItemCommand({ TableName: feed.replica, Key: diff.key, ConsistentRead: true })),
     ]);
-    const again = differenceOf(pair, diff.key, item.Item, copy.Item);
+    const again = differenceOf(feed, diff.key, item.Item, copy.Item);
     if (again) remaining.push(again);
   }
   return remaining;
