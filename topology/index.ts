@@ -97,10 +97,7 @@ export interface FunctionSpec {
   consumesChangeStream?: boolean;
   /** Session key material it needs: the user service signs, everyone else only verifies. */
   sessionKey?: 'private' | 'public';
-  /**
-   * Its own settings: environment key → value, set the same in both runtimes (topology/environment.ts)
-   * and read by the handler through lambdas/shared/config.ts. A test or `npm start` may override one.
-   */
+  /** Its own settings (`SETTINGS`); a test or `startStack({ env })` may override one locally. */
   settings?: Readonly<Record<string, string | number>>;
 }
 
@@ -166,6 +163,30 @@ export const replicas: readonly ReplicaSpec[] = [
   { name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE', readModel: USERS_FOR_RULE },
 ];
 
+/**
+ * Each function's own settings: environment key → value, set the same in both runtimes and read by
+ * its handler with `config.number(key)`, which only accepts the keys declared here.
+ */
+export const SETTINGS = {
+  static: {},
+  /** The SDK's attempts per DynamoDB call (adaptive retries back off on throttling). */
+  rule: { DYNAMODB_MAX_ATTEMPTS: 5 },
+  user: {
+    DYNAMODB_MAX_ATTEMPTS: 5,
+    SESSION_TTL_SECONDS: 7 * 86400,
+    // scrypt's cost parameter N (r = 8, p = 1); tests lower it to run fast.
+    SCRYPT_N: 2 ** 15,
+    LOGIN_MAX_FAILURES: 5,
+    LOGIN_WINDOW_SECONDS: 900,
+    LOGIN_LOCKOUT_SECONDS: 900,
+    LOGIN_SLOWDOWN_MS: 100,
+  },
+  replicator: { DYNAMODB_MAX_ATTEMPTS: 5 },
+} as const satisfies Record<FunctionName, Readonly<Record<string, string | number>>>;
+
+/** The setting keys of function `F`. */
+export type SettingOf<F extends FunctionName> = keyof (typeof SETTINGS)[F] & string;
+
 export const functions: readonly FunctionSpec[] = [
   {
     name: 'static',
@@ -175,6 +196,7 @@ export const functions: readonly FunctionSpec[] = [
     timeoutSeconds: 5,
     ownsTables: [],
     readsReplicas: [],
+    settings: SETTINGS.static,
   },
   {
     name: 'rule',
@@ -185,7 +207,7 @@ export const functions: readonly FunctionSpec[] = [
     ownsTables: ['rules'],
     readsReplicas: ['users-replica-for-rule'],
     sessionKey: 'public',
-    settings: { DYNAMODB_MAX_ATTEMPTS: 5 },
+    settings: SETTINGS.rule,
   },
   {
     name: 'user',
@@ -196,16 +218,7 @@ export const functions: readonly FunctionSpec[] = [
     ownsTables: ['users', 'login-attempts'],
     readsReplicas: ['rules-replica-for-user'],
     sessionKey: 'private',
-    settings: {
-      DYNAMODB_MAX_ATTEMPTS: 5,
-      SESSION_TTL_SECONDS: 7 * 86400,
-      // scrypt's cost parameter N (r = 8, p = 1); tests lower it to run fast.
-      SCRYPT_N: 2 ** 15,
-      LOGIN_MAX_FAILURES: 5,
-      LOGIN_WINDOW_SECONDS: 900,
-      LOGIN_LOCKOUT_SECONDS: 900,
-      LOGIN_SLOWDOWN_MS: 100,
-    },
+    settings: SETTINGS.user,
   },
   {
     name: 'replicator',
@@ -217,7 +230,7 @@ export const functions: readonly FunctionSpec[] = [
     readsReplicas: [],
     consumesChangeStream: true,
     sessionKey: 'public',
-    settings: { DYNAMODB_MAX_ATTEMPTS: 5 },
+    settings: SETTINGS.replicator,
   },
 ];
 

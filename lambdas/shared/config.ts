@@ -1,14 +1,14 @@
 import { ENV, environmentOf, type Binding } from '../../topology/environment';
 import { parseOrigins } from '../../topology/http-policy';
-import { functionSpec, replicas, tableSpec, type FunctionName, type ReplicaName, type TableName } from '../../topology/index';
+import { functionSpec, replicas, tableSpec, type FunctionName, type ReplicaName, type SettingOf, type TableName } from '../../topology/index';
 
 /**
  * A function's configuration, read from its environment once, at cold start, by the keys topology
  * declares for it (topology/environment.ts). A missing table, replica or key fails the cold start and
  * names the key; nothing in a request path reads `process.env`.
  */
-export interface FunctionConfig {
-  service: FunctionName;
+export interface FunctionConfig<F extends FunctionName = FunctionName> {
+  service: F;
   logLevel: string;
   metricsNamespace: string;
   /** The site's public base URL without trailing slash; undefined: the caller's Host. */
@@ -28,13 +28,13 @@ export interface FunctionConfig {
   table(name: TableName): string;
   /** Physical name of a replica the function reads. */
   replica(name: ReplicaName): string;
-  /** One of the function's own numeric settings (topology `settings`). */
-  number(key: string): number;
+  /** One of the function's own numeric settings (topology `SETTINGS`). */
+  number(key: SettingOf<F>): number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function functionConfig(name: FunctionName, env: Env = process.env): FunctionConfig {
+export function functionConfig<F extends FunctionName>(name: F, env: Env = process.env): FunctionConfig<F> {
   const declared = environmentOf(functionSpec(name), replicas);
   const keyOf = (test: (b: Binding) => boolean) => Object.entries(declared).find(([, b]) => test(b))?.[0];
   const present = (key: string) => (env[key] === undefined || env[key] === '' ? undefined : env[key]);
