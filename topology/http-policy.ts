@@ -4,6 +4,14 @@
  * (CloudFront's response-headers policy on AWS, the static function everywhere).
  */
 
+/** The origin header CloudFront adds with the origin secret (and the local gateway, playing the edge). */
+export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
+/**
+ * `<viewer ip>:<viewer port>`, added by CloudFront ("Add CloudFront request headers", viewer location
+ * headers), e.g. `198.51.100.10:46532`; IPv6 addresses come unbracketed: `2001:db8::1:46532`.
+ */
+export const VIEWER_ADDRESS_HEADER = 'cloudfront-viewer-address';
+
 /** HTTP API CORS settings besides the origins, which come from stack config (`corsOrigins`) or CORS_ALLOWED_ORIGINS. */
 export const CORS_POLICY = {
   allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],

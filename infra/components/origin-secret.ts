@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { ORIGIN_VERIFY_HEADER } from '../../lambdas/shared/edge';
+import { ORIGIN_VERIFY_HEADER } from '../../topology/http-policy';
 import type { Link } from '../link';
 
 const DAY_MS = 86_400_000;

@@ -2,6 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER } from '../../topology/http-policy';
 import { Forbidden } from './errors';
 
 /**
@@ -11,12 +12,7 @@ import { Forbidden } from './errors';
  * behind the API refuses a request without it before any route runs. Locally the gateway plays the
  * edge and adds the same header.
  */
-export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
-/**
- * `<viewer ip>:<viewer port>`, added by CloudFront ("Add CloudFront request headers", viewer location
- * headers), e.g. `198.51.100.10:46532`; IPv6 addresses come unbracketed: `2001:db8::1:46532`.
- */
-export const VIEWER_ADDRESS_HEADER = 'cloudfront-viewer-address';
+export { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER };
 
 /** The values a request may carry: Secrets Manager's AWSCURRENT and, during a rotation, AWSPREVIOUS. */
 export type OriginSecretSource = () => Promise<string[]>;
