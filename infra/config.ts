@@ -9,18 +9,15 @@ import {
   type ReadModel,
   type TableName,
 } from '../topology/index';
+import type { ReplicaDeclaration } from '../topology/environment';
 import { LAMBDA_FUNCTION_NAME_MAX, STACK_NAME_CHARS } from './aws-names';
 import { DEFAULT_DEPLOYMENT_CONFIG, DEPLOYMENT_CONFIGS, isDeploymentConfigName, type DeploymentConfigName } from '../topology/release';
 
-/** A replica as stack config describes it (`noops-todo:replicas`); defaults to topology's list. */
-export interface ReplicaConfig {
-  name: string;
-  source: TableName;
-  reader: FunctionName;
-  envVar: string;
-  /** Resolved from the config's `attributes` (names) and the source's replicable attributes (types). */
-  readModel: ReadModel;
-}
+/**
+ * A replica as stack config describes it (`noops-todo:replicas`); defaults to topology's list. Its
+ * `readModel` is resolved from the config's `attributes` (names) and the source's replicable attributes (types).
+ */
+export type ReplicaConfig = ReplicaDeclaration;
 
 export interface FunctionSettings {
   memoryMb: number;

@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { CHANGE_STREAM, functions, physicalName, replicaRoute, routes, type FunctionName, type FunctionSpec, type TableName } from '../topology/index';
+import { answersRoutes, environmentOf } from '../topology/environment';
+import { CHANGE_STREAM, functions, physicalName, replicaFeed, type FunctionName, type FunctionSpec, type TableName } from '../topology/index';
 import { functionCode } from './bundle';
 import { Alarms } from './components/alarms';
 import { ChangeStream } from './components/change-stream';
@@ -62,13 +63,16 @@ const services = Object.fromEntries(functions.map((spec) => [spec.name, new Serv
   code: functionCode(spec),
   settings: config.functions[spec.name],
   logRetentionDays: config.logRetentionDays,
-  environment: {
-    LOG_LEVEL: config.logLevel,
-    POWERTOOLS_METRICS_NAMESPACE: 'noops-todo',
-    PUBLIC_BASE_URL: site.url,
-    // Behind CloudFront every viewer connection is HTTPS, so the session cookie is `__Host-` + Secure.
-    COOKIE_SECURE: 'true',
-    CORS_ALLOWED_ORIGINS: config.api.corsOrigins.join(','),
+  environment: environmentOf(spec, config.replicas),
+  values: {
+    replica: (name) => replicas.find((r) => r.args.replica.name === name)!.table.name,
+    replicaFeeds: JSON.stringify(config.replicas.map((r) => replicaFeed(r, named))),
+    sessionPublicKeys: sessionKey.publicJwks,
+    sessionSigningKey: sessionKey.secret.arn,
+    originSecret: originSecret.secret.arn,
+    publicUrl: site.url,
+    corsOrigins: config.api.corsOrigins,
+    logLevel: config.logLevel,
   },
   links: linksOf(spec),
   api,
@@ -99,15 +103,12 @@ const rollout = new Rollout('rollout', {
   }])),
 });
 
-/** Everything a function may touch besides its own tables (ARCHITECTURE "Functions and their permissions"). */
+/** The IAM side of everything a function may touch besides its own tables (docs/security.md). */
 function linksOf(spec: FunctionSpec): Link[] {
   const links = replicas.filter((r) => r.args.replica.reader === spec.name).map((r) => r.link('read'));
   if (spec.sessionKey) links.push(sessionKey.link(spec.sessionKey));
-  if (routes.some((route) => route.function === spec.name)) links.push(originSecret.link());
-  if (spec.consumesChangeStream) {
-    links.push(changeStream.link(), ...replicas.map((r) => r.link('write')));
-    links.push({ env: { REPLICAS: JSON.stringify(config.replicas.map((r) => replicaRoute(r, named))) }, statements: [] });
-  }
+  if (answersRoutes(spec.name)) links.push(originSecret.link());
+  if (spec.consumesChangeStream) links.push(changeStream.link(), ...replicas.map((r) => r.link('write')));
   return links;
 }
 

@@ -7,11 +7,11 @@ export interface Statement {
 }
 
 /**
- * What a function needs to use a resource, declared by the resource's component (SST's `link`):
- * the environment variables that name it and the IAM statements that allow exactly that use.
+ * What a function needs to use a resource, declared by the resource's component (SST's `link`): the
+ * IAM statements that allow exactly that use. The environment key naming the resource is topology's
+ * (topology/environment.ts); infra/environment.ts gives it its value.
  */
 export interface Link {
-  env: Record<string, pulumi.Input<string>>;
   statements: Statement[];
 }
 
@@ -21,10 +21,7 @@ export const DYNAMODB_WRITE = ['dynamodb:BatchWriteItem', 'dynamodb:ConditionChe
 export const DYNAMODB_INDEX_READ = ['dynamodb:Query', 'dynamodb:Scan'];
 
 export function mergeLinks(links: Link[]): Link {
-  return {
-    env: Object.assign({}, ...links.map((l) => l.env)),
-    statements: links.flatMap((l) => l.statements),
-  };
+  return { statements: links.flatMap((l) => l.statements) };
 }
 
 /** The inline policy document of a role, as JSON. */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { functions, physicalName, replicas, tables } from '../topology/index';
+import { parseOrigins } from '../topology/http-policy';
+import { functions, physicalName, replicaFeed, replicas, tables } from '../topology/index';
 import { functionDir, ROOT } from '../bundle';
-import { parseAllowedOrigins } from './gateway/cors';
 import { createTables, startDynamo, tableDefinitions } from './dynamodb';
 import { esmSettings, startEventSourceMapping, type EsmFaults, type EsmSettings, type EventSourceMapping } from './kinesis/event-source-mapping';
 import { FunctionPool, type PoolFunction } from './lambda';
@@ -91,7 +91,7 @@ export const DEFAULT_DATA_DIR = path.join(ROOT, '.local');
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dataDir = options.memory ? undefined : path.resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const tableName = (logical: string) => physicalName('', logical);
-  const corsAllowedOrigins = options.corsAllowedOrigins ?? parseAllowedOrigins(options.env?.CORS_ALLOWED_ORIGINS ?? process.env.CORS_ALLOWED_ORIGINS);
+  const corsAllowedOrigins = options.corsAllowedOrigins ?? parseOrigins(options.env?.CORS_ALLOWED_ORIGINS ?? process.env.CORS_ALLOWED_ORIGINS);
   // Checked before anything starts, so a bad setting fails fast.
   const changeConsumer = esmSettings(options.changeConsumer);
   const functionsNode = await findLambdaNode({ env: process.env, root: ROOT, host: { execPath: process.execPath, version: process.version } });
@@ -151,10 +151,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       signingKeySecretId: SIGNING_KEY_SECRET_ID,
       originSecretId: ORIGIN_SECRET_ID,
       publicBaseUrl: gateway.url,
+      corsOrigins: corsAllowedOrigins,
       logLevel: process.env.LOG_LEVEL ?? 'INFO',
       taskRoot: path.dirname(bundle),
       path: process.env.PATH ?? '/usr/bin:/bin',
-      extra: { ...(corsAllowedOrigins.length ? { CORS_ALLOWED_ORIGINS: corsAllowedOrigins.join(',') } : {}), ...options.env },
+      extra: options.env,
     });
     const settings = functions.map((spec) => {
       const override = options.functions?.[spec.name] ?? {};
@@ -200,9 +201,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // so stops last, answering 503 while the pieces behind it stop.
     gateway.serve(pool);
     const names = Object.fromEntries([...tables, ...replicas].map((t) => [t.name, tableName(t.name)]));
-    const routes = replicas.map((r) => ({ replica: tableName(r.name), source: tableName(r.source) }));
+    const feeds = replicas.map((r) => { const { replica, source } = replicaFeed(r, tableName); return { replica, source }; });
     const logsDir = path.join(runtimeDir, 'logs');
-    stops.push(await writeStackFile(runtimeDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: routes, memory: !dataDir, logsDir, functionsNode, control: { url: control.url, token: control.token }, pid: process.pid, startedAt: new Date().toISOString() }));
+    stops.push(await writeStackFile(runtimeDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: feeds, memory: !dataDir, logsDir, functionsNode, control: { url: control.url, token: control.token }, pid: process.pid, startedAt: new Date().toISOString() }));
     return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, dataDir, logsDir, functionsNode, control: { url: control.url, token: control.token }, tableName, sessionKeys: () => keys, stop };
   } catch (err) {
     await stop();

@@ -10,7 +10,7 @@ import { kinesisClient, startKinesis } from '../local/kinesis';
 import { readStackFile } from '../local/stack-file';
 import { physicalName, replicas as defaultReplicas, type AttributeType, type ReadModel } from '../topology/index';
 import { ROOT } from '../bundle';
-import { backfill, compare, recheck, replicaPair, type BackfillProgress, type Difference, type ReplicaPair } from './replicas/sync';
+import { backfill, compare, recheck, namedReplicaFeed, type BackfillProgress, type Difference, type NamedReplicaFeed } from './replicas/sync';
 import { pendingIndex, undeliveredChanges } from './replicas/undelivered';
 
 const USAGE = `usage:
@@ -24,8 +24,8 @@ target (default: the local stack, from <data-dir>/stack.json, or its data opened
   --prefix <prefix>         AWS without the Pulumi CLI: physical table names are <prefix>-<logical name>
   --region <region>         AWS region (credentials from the usual AWS environment)
   --source-table <name> --replica-table <name> --attributes <name:S|N|BOOL,...>
-                            one explicit pair and its read model (with --region: on AWS)
-  --state-table <name>      with an explicit pair: the replication-state table whose counts backfill corrects
+                            one explicit feed and its read model (with --region: on AWS)
+  --state-table <name>      with an explicit feed: the replication-state table whose counts backfill corrects
   --endpoint <url>          DynamoDB endpoint override
   --settle-ms <ms>          verify: how long differences may take to converge before they count (default 3000)
   --json                    machine-readable output on stdout (backfill: one progress object per line, then the summary)
@@ -42,7 +42,7 @@ class CliError extends Error {
 
 interface Target {
   client: DynamoDBClient;
-  pairs: ReplicaPair[];
+  feeds: NamedReplicaFeed[];
   /** Changes still in the stream (local stacks only), `table\nkey` → newest version. */
   pending?: () => Promise<Map<string, number>>;
   close: () => Promise<void>;
@@ -98,8 +98,8 @@ async function main(): Promise<number> {
 
   const target = await connect(values);
   try {
-    const pairs = selectPairs(target.pairs, replicaArg);
-    return command === 'backfill' ? await runBackfill(target.client, pairs, values.json) : await runVerify(target, pairs, settleMs, values.json);
+    const feeds = selectFeeds(target.feeds, replicaArg);
+    return command === 'backfill' ? await runBackfill(target.client, feeds, values.json) : await runVerify(target, feeds, settleMs, values.json);
   } catch (err) {
     if (err instanceof CliError) throw err;
     // The SDK's errors carry a name (ResourceNotFoundException …) that says more than their message.
@@ -115,22 +115,22 @@ type Values = Record<string, string | boolean | undefined>;
 
 async function connect(values: Values): Promise<Target> {
   const str = (name: string) => values[name] as string | undefined;
-  const explicit = str('source-table') && str('replica-table') ? [explicitPair(str('source-table')!, str('replica-table')!, str('attributes'), str('state-table'))] : undefined;
-  if (!explicit && (str('source-table') || str('replica-table'))) throw new CliError('an explicit pair needs both --source-table and --replica-table', 2);
-  const topologyPairs = (physical: (logical: string) => string) => defaultReplicas.map((r) => replicaPair(r, physical, physical('replication-state')));
+  const explicit = str('source-table') && str('replica-table') ? [explicitFeed(str('source-table')!, str('replica-table')!, str('attributes'), str('state-table'))] : undefined;
+  if (!explicit && (str('source-table') || str('replica-table'))) throw new CliError('an explicit feed needs both --source-table and --replica-table', 2);
+  const topologyPairs = (physical: (logical: string) => string) => defaultReplicas.map((r) => namedReplicaFeed(r, physical, physical('replication-state')));
   const aws = () => new DynamoDBClient({ ...(str('region') ? { region: str('region') } : {}), ...(str('endpoint') ? { endpoint: str('endpoint') } : {}) });
   if (str('stack') !== undefined) {
     const names = await stackTableNames(str('stack')!);
-    return { client: aws(), pairs: explicit ?? topologyPairs((logical) => names[logical] ?? physicalName(`noops-todo-${str('stack')}`, logical)), close: async () => {} };
+    return { client: aws(), feeds: explicit ?? topologyPairs((logical) => names[logical] ?? physicalName(`noops-todo-${str('stack')}`, logical)), close: async () => {} };
   }
   if (str('prefix') !== undefined || (explicit && str('region'))) {
-    return { client: aws(), pairs: explicit ?? topologyPairs((logical) => physicalName(str('prefix') ?? '', logical)), close: async () => {} };
+    return { client: aws(), feeds: explicit ?? topologyPairs((logical) => physicalName(str('prefix') ?? '', logical)), close: async () => {} };
   }
   const dataDir = path.resolve(str('data-dir') ?? path.join(ROOT, '.local'));
   const stack = await readStackFile(dataDir);
-  const localPairs = explicit ?? topologyPairs((logical) => logical);
+  const localFeeds = explicit ?? topologyPairs((logical) => logical);
   const local = (endpoint: string) => new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestHandler: new NodeHttpHandler({ requestTimeout: 10_000 }), maxAttempts: 2 });
-  if (str('endpoint')) return { client: local(str('endpoint')!), pairs: localPairs, close: async () => {} };
+  if (str('endpoint')) return { client: local(str('endpoint')!), feeds: localFeeds, close: async () => {} };
   const checkpoints = path.join(dataDir, 'esm-checkpoints.json');
   if (stack && (await reachable(stack.dynamoEndpoint))) {
     const running = stack.replicas.flatMap((r) => {
@@ -147,7 +147,7 @@ async function connect(values: Values): Promise<Target> {
         kinesis.destroy();
       }
     };
-    const target: Target = { client: local(stack.dynamoEndpoint), pairs: explicit ?? running, pending, close: async () => {} };
+    const target: Target = { client: local(stack.dynamoEndpoint), feeds: explicit ?? running, pending, close: async () => {} };
     if (missing.length > 0) notRunning.push(...missing.map((m) => m.name));
     return target;
   }
@@ -165,7 +165,7 @@ async function connect(values: Values): Promise<Target> {
       await kinesis.stop();
     }
   };
-  return { client: local(dynamo.endpoint), pairs: localPairs, pending, close: dynamo.stop };
+  return { client: local(dynamo.endpoint), feeds: localFeeds, pending, close: dynamo.stop };
 }
 
 /**
@@ -187,65 +187,65 @@ async function stackTableNames(stack: string): Promise<Record<string, string>> {
   return { ...outputs.tableNames, ...outputs.replicaTableNames };
 }
 
-/** `--attributes status:N,name:S`: the read model of an explicit pair (config replicas are not in topology). */
-function explicitPair(source: string, replica: string, list: string | undefined, stateTable: string | undefined): ReplicaPair {
+/** `--attributes status:N,name:S`: the read model of an explicit feed (config replicas are not in topology). */
+function explicitFeed(source: string, replica: string, list: string | undefined, stateTable: string | undefined): NamedReplicaFeed {
   const attributes: Record<string, AttributeType> = {};
   for (const entry of (list ?? '').split(',').filter(Boolean)) {
     const [name, type] = entry.split(':');
     if (!name || (type !== 'S' && type !== 'N' && type !== 'BOOL')) throw new CliError(`--attributes: "${entry}" is not <name>:S|N|BOOL`, 2);
     attributes[name] = type;
   }
-  if (Object.keys(attributes).length === 0) throw new CliError("an explicit pair needs --attributes <name:S|N|BOOL,...>: the replica's read model", 2);
+  if (Object.keys(attributes).length === 0) throw new CliError("an explicit feed needs --attributes <name:S|N|BOOL,...>: the replica's read model", 2);
   return { name: replica, replica, source, attributes: attributes as ReadModel, ...(stateTable ? { stateTable } : {}) };
 }
 
-function selectPairs(pairs: ReplicaPair[], name: string | undefined): ReplicaPair[] {
-  if (!name) return pairs;
-  const selected = pairs.filter((p) => p.name === name || p.replica === name);
+function selectFeeds(feeds: NamedReplicaFeed[], name: string | undefined): NamedReplicaFeed[] {
+  if (!name) return feeds;
+  const selected = feeds.filter((p) => p.name === name || p.replica === name);
   if (selected.length > 0) return selected;
   if (notRunning.includes(name)) throw new CliError(`replica "${name}" is in topology/index.ts but not in the running stack: restart npm start so its table exists and the replicator writes it`, 2);
-  throw new CliError(`unknown replica "${name}"; known: ${pairs.map((p) => p.name).join(', ')}`, 2);
+  throw new CliError(`unknown replica "${name}"; known: ${feeds.map((p) => p.name).join(', ')}`, 2);
 }
 
-async function runBackfill(client: DynamoDBClient, pairs: ReplicaPair[], json: boolean): Promise<number> {
-  for (const pair of pairs) {
-    const bar = json ? { update: (p: BackfillProgress) => console.log(JSON.stringify({ replica: pair.name, ...p })), done: () => {} } : progressBar(pair.name);
-    const result = await backfill(client, pair, bar.update);
+async function runBackfill(client: DynamoDBClient, feeds: NamedReplicaFeed[], json: boolean): Promise<number> {
+  for (const feed of feeds) {
+    const bar = json ? { update: (p: BackfillProgress) => console.log(JSON.stringify({ replica: feed.name, ...p })), done: () => {} } : progressBar(feed.name);
+    const result = await backfill(client, feed, bar.update);
     bar.done();
-    const summary = { replica: pair.name, source: pair.source, summary: true, ...result, countsCorrected: Boolean(pair.stateTable) };
+    const summary = { replica: feed.name, source: feed.source, summary: true, ...result, countsCorrected: Boolean(feed.stateTable) };
     if (json) console.log(JSON.stringify(summary));
     else {
-      console.log(`${pair.name}: ${result.sourceItems} items in ${pair.source}, scanned ${result.scanned} in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.itemsPerSec} items/s); wrote ${result.written}, already current ${result.skipped}, tombstoned ${result.tombstoned}, stripped of attributes outside the read model ${result.scrubbed}, without a version ${result.invalid}`);
-      if (!pair.stateTable) console.log(`${pair.name}: no --state-table, so the counts GET /api/replication reports were not corrected`);
+      console.log(`${feed.name}: ${result.sourceItems} items in ${feed.source}, scanned ${result.scanned} in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.itemsPerSec} items/s); wrote ${result.written}, already current ${result.skipped}, tombstoned ${result.tombstoned}, stripped of attributes outside the read model ${result.scrubbed}, without a version ${result.invalid}`);
+      if (!feed.stateTable) console.log(`${feed.name}: no --state-table, so the counts GET /api/replication reports were not corrected`);
     }
   }
   return 0;
 }
 
-async function runVerify(target: Target, pairs: ReplicaPair[], settleMs: number, json: boolean): Promise<number> {
+async function runVerify(target: Target, feeds: NamedReplicaFeed[], settleMs: number, json: boolean): Promise<number> {
   const { client } = target;
-  let differences: Difference[] = (await Promise.all(pairs.map((pair) => compare(client, pair)))).flat();
+  let differences: Difference[] = (await Promise.all(feeds.map((feed) => compare(client, feed)))).flat();
   // Changes still in flight show up as differences for a moment: re-read those items until they settle.
   const deadline = Date.now() + settleMs;
   while (differences.length > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, Math.min(500, settleMs)));
-    differences = await recheck(client, pairs, differences);
+    differences = await recheck(client, feeds, differences);
   }
   // What remains may still be waiting in the stream: a change there at least as new as the source's item explains it.
   const pending = differences.length > 0 && target.pending ? await target.pending() : new Map<string, number>();
   const classified = differences.map((diff) => {
-    const pair = pairs.find((p) => p.name === diff.replica)!;
-    const inStream = pending.get(`${pair.source}\n${canonical(diff.key)}`);
+    const feed = feeds.find((p) => p.name === diff.replica)!;
+    const inStream = pending.get(`${feed.source}\n${canonical(diff.key)}`);
     const undelivered = inStream !== undefined && inStream >= (diff.sourceVersion ?? diff.replicaVersion ?? 0);
     return { ...diff, kind: undelivered ? ('undelivered' as const) : diff.kind, ...(undelivered ? { was: diff.kind } : {}) };
   });
   const real = classified.filter((d) => d.kind !== 'undelivered');
   const waiting = classified.length - real.length;
   if (json) {
-    console.log(JSON.stringify({ replicas: pairs.map((p) => p.name), differences: classified.map((d) => ({ ...d, key: plainKey(d.key) })), undelivered: waiting }));
+    console.log(JSON.stringify({ replicas: feeds.map((p) => p.name), differences: classified.map((d) => ({ ...d, key: plainKey(d.key) })), undelivered: waiting }));
   } else {
     for (const diff of classified) console.log(`${diff.replica}\t${diff.kind}\t${JSON.stringify(plainKey(diff.key))}\tsource v${diff.sourceVersion ?? '-'}\treplica v${diff.replicaVersion ?? '-'}`);
-    if (classified.length === 0) console.log(`${pairs.map((p) => p.name).join(', ')}: no differences`);
+    if (classified.length === 0) console.log(`${feeds.map((p) => p.name).join(', ')}: no differences`);
     else console.log(`${real.length} difference(s)${waiting ? `; ${waiting} change(s) in the stream, not yet applied: start the stack (npm start) to drain them, then verify again` : ''}`);
   }
   return real.length > 0 ? 1 : waiting > 0 ? 4 : 0;

@@ -65,8 +65,12 @@ export interface ReplicaSpec {
   readModel: ReadModel;
 }
 
-/** One entry of the replicator's `REPLICAS`: physical names and the read model it projects onto. */
-export interface ReplicaRoute {
+/**
+ * A replica feed: one replica and the source table that feeds it, with physical names and the read model
+ * the replicator projects onto. The replicator gets the list of them in `REPLICAS`; `npm run replicas`
+ * compares and backfills one feed at a time.
+ */
+export interface ReplicaFeed {
   replica: string;
   source: string;
   attributes: ReadModel;
@@ -93,6 +97,8 @@ export interface FunctionSpec {
   consumesChangeStream?: boolean;
   /** Session key material it needs: the user service signs, everyone else only verifies. */
   sessionKey?: 'private' | 'public';
+  /** Its own settings (`SETTINGS`); a test or `startStack({ env })` may override one locally. */
+  settings?: Readonly<Record<string, string | number>>;
 }
 
 /** Attribute names the replication contract depends on. */
@@ -157,6 +163,30 @@ export const replicas: readonly ReplicaSpec[] = [
   { name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE', readModel: USERS_FOR_RULE },
 ];
 
+/**
+ * Each function's own settings: environment key → value, set the same in both runtimes and read by
+ * its handler with `config.number(key)`, which only accepts the keys declared here.
+ */
+export const SETTINGS = {
+  static: {},
+  /** The SDK's attempts per DynamoDB call (adaptive retries back off on throttling). */
+  rule: { DYNAMODB_MAX_ATTEMPTS: 5 },
+  user: {
+    DYNAMODB_MAX_ATTEMPTS: 5,
+    SESSION_TTL_SECONDS: 7 * 86400,
+    // scrypt's cost parameter N (r = 8, p = 1); tests lower it to run fast.
+    SCRYPT_N: 2 ** 15,
+    LOGIN_MAX_FAILURES: 5,
+    LOGIN_WINDOW_SECONDS: 900,
+    LOGIN_LOCKOUT_SECONDS: 900,
+    LOGIN_SLOWDOWN_MS: 100,
+  },
+  replicator: { DYNAMODB_MAX_ATTEMPTS: 5 },
+} as const satisfies Record<FunctionName, Readonly<Record<string, string | number>>>;
+
+/** The setting keys of function `F`. */
+export type SettingOf<F extends FunctionName> = keyof (typeof SETTINGS)[F] & string;
+
 export const functions: readonly FunctionSpec[] = [
   {
     name: 'static',
@@ -166,6 +196,7 @@ export const functions: readonly FunctionSpec[] = [
     timeoutSeconds: 5,
     ownsTables: [],
     readsReplicas: [],
+    settings: SETTINGS.static,
   },
   {
     name: 'rule',
@@ -176,6 +207,7 @@ export const functions: readonly FunctionSpec[] = [
     ownsTables: ['rules'],
     readsReplicas: ['users-replica-for-rule'],
     sessionKey: 'public',
+    settings: SETTINGS.rule,
   },
   {
     name: 'user',
@@ -186,6 +218,7 @@ export const functions: readonly FunctionSpec[] = [
     ownsTables: ['users', 'login-attempts'],
     readsReplicas: ['rules-replica-for-user'],
     sessionKey: 'private',
+    settings: SETTINGS.user,
   },
   {
     name: 'replicator',
@@ -197,6 +230,7 @@ export const functions: readonly FunctionSpec[] = [
     readsReplicas: [],
     consumesChangeStream: true,
     sessionKey: 'public',
+    settings: SETTINGS.replicator,
   },
 ];
 
@@ -249,9 +283,26 @@ export function replicasOf(source: TableName, all: readonly ReplicaSpec[] = repl
   return all.filter((r) => r.source === source);
 }
 
-/** The replicator's route for one replica; infra/ and local/ both build `REPLICAS` with it. */
-export function replicaRoute(replica: { name: string; source: string; readModel: ReadModel }, physical: (logical: string) => string): ReplicaRoute {
+/** The feed of one replica, with physical names; infra/ and local/ both build `REPLICAS` with it. */
+export function replicaFeed(replica: { name: string; source: string; readModel: ReadModel }, physical: (logical: string) => string): ReplicaFeed {
   return { replica: physical(replica.name), source: physical(replica.source), attributes: replica.readModel };
+}
+
+/**
+ * The key attributes of a table, hash key first; a replica has its source's, so that a change record's
+ * Keys address the replica item directly. infra/ (table and replica components) and local/dynamodb both
+ * create tables from this.
+ */
+export function keyAttributesOf(table: Pick<TableSpec, 'hashKey' | 'rangeKey'>): KeyAttribute[] {
+  return table.rangeKey ? [table.hashKey, table.rangeKey] : [table.hashKey];
+}
+
+/** The key schema of a replica: its source table's. */
+export function replicaKeySchema(replica: { name?: string; source: TableName }, all: readonly TableSpec[] = tables): Pick<TableSpec, 'hashKey' | 'rangeKey'> {
+  const source = all.find((t) => t.name === replica.source);
+  if (!source) throw new Error(`Replica "${replica.name}" copies unknown table "${replica.source}"`);
+  const { hashKey, rangeKey } = source;
+  return rangeKey ? { hashKey, rangeKey } : { hashKey };
 }
 
 /** Physical name of a table or replica in a stack, e.g. `noops-todo-dev-rules`; empty prefix locally. */

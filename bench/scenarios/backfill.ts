@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { backfill, compare, recheck, replicaPair, type BackfillProgress, type Difference, type ReplicaPair } from '../../scripts/replicas/sync';
+import { backfill, compare, recheck, namedReplicaFeed, type BackfillProgress, type Difference, type NamedReplicaFeed } from '../../scripts/replicas/sync';
 import { replicas } from '../../topology/index';
 import { progress } from '../lib/log';
 import { batchWrite, documentClient, todoItems } from '../lib/seed';
@@ -45,7 +45,7 @@ export async function backfillScenario({ options }: { options: BenchOptions }): 
       const doc = documentClient(stack.dynamoEndpoint);
       const db = new DynamoDBClient({ endpoint: stack.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
       try {
-        const pair = replicaPair(replicas.find((x) => x.name === REPLICA)!, (logical) => stack.tableName(logical as never), stack.tableName('replication-state'));
+        const pair = namedReplicaFeed(replicas.find((x) => x.name === REPLICA)!, (logical) => stack.tableName(logical as never), stack.tableName('replication-state'));
         await batchWrite(doc, stack.tableName('rules'), todoItems(`bench-backfill-${randomUUID()}`, count));
         let load: Promise<LagResult> | undefined;
         if (mode === 'writes') {
@@ -112,7 +112,7 @@ export async function backfillScenario({ options }: { options: BenchOptions }): 
 }
 
 /** The time (performance.now) at which source and replica compare equal, re-reading differences as verify does. */
-async function verifiedClean(db: DynamoDBClient, pair: ReplicaPair, limitMs: number): Promise<number> {
+async function verifiedClean(db: DynamoDBClient, pair: NamedReplicaFeed, limitMs: number): Promise<number> {
   const deadline = performance.now() + limitMs;
   let differences: Difference[] = await compare(db, pair);
   while (differences.length > 0) {

@@ -55,7 +55,6 @@ export class ChangeStream extends pulumi.ComponentResource {
   /** What a consumer needs: read the stream, report failed batches to the queue. */
   link(): Link {
     return {
-      env: { CHANGE_STREAM_NAME: this.stream.name },
       statements: [
         { actions: STREAM_READ, resources: [this.stream.arn] },
         { actions: ['sqs:SendMessage'], resources: [this.failureQueue.arn] },

@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { CORS_POLICY } from '../../topology/http-policy';
 import type { LambdaFunction } from './lambda-function';
 
 /** One JSON line per request; `requestId` is what a user quotes and what `npm run logs --request` finds. */
@@ -43,11 +44,11 @@ export class HttpApi extends pulumi.ComponentResource {
         // CORS headers; without it (the default) the site is same-origin behind CloudFront.
         corsConfiguration: cors ? {
           allowOrigins: args.corsOrigins,
-          allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-          allowHeaders: ['authorization', 'content-type', 'if-match', 'x-request-id'],
-          exposeHeaders: ['etag', 'link', 'location', 'x-request-id'],
-          allowCredentials: true,
-          maxAge: 600,
+          allowMethods: [...CORS_POLICY.allowMethods],
+          allowHeaders: [...CORS_POLICY.allowHeaders],
+          exposeHeaders: [...CORS_POLICY.exposeHeaders],
+          allowCredentials: CORS_POLICY.allowCredentials,
+          maxAge: CORS_POLICY.maxAgeSeconds,
         } : undefined,
       }, { parent });
     }

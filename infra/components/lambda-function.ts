@@ -72,7 +72,7 @@ export class LambdaFunction extends pulumi.ComponentResource {
         // Text keeps Lambda's START/END/REPORT lines as the local runtime prints them; the handlers'
         // Powertools logger writes its own JSON lines either way.
         loggingConfig: { logFormat: 'Text', logGroup: parent.logGroup.name },
-        environment: { variables: { ...args.environment, ...link.env } },
+        environment: { variables: args.environment },
         // A new immutable version per code or configuration change; `version` is the latest one.
         publish: true,
       }, { parent, dependsOn: [parent.policy, parent.logGroup] });
@@ -114,8 +114,8 @@ export interface LambdaFunctionArgs {
   /** Undefined: unreserved (Lambda's `-1`). */
   reservedConcurrency?: number;
   logRetentionDays: number;
-  /** Plain settings; anything naming another resource comes through `links`. */
+  /** Its whole environment, mapped from topology's contract (infra/environment.ts). */
   environment: Record<string, pulumi.Input<string>>;
-  /** Resources the function uses: their env vars and the IAM statements for exactly that use. */
+  /** Resources the function uses: the IAM statements for exactly that use. */
   links: Link[];
 }

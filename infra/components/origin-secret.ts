@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { ORIGIN_VERIFY_HEADER } from '../../lambdas/shared/edge';
+import { ORIGIN_VERIFY_HEADER } from '../../topology/http-policy';
 import type { Link } from '../link';
 
 const DAY_MS = 86_400_000;
@@ -61,10 +61,9 @@ export class OriginSecret extends pulumi.ComponentResource {
     }
   }
 
-  /** For every function behind the API: the secret's ARN (never its value) and read access to exactly it. */
+  /** For every function behind the API: read access to exactly the secret (its ARN, never its value, is in the environment). */
   link(): Link {
     return {
-      env: { ORIGIN_VERIFY_SECRET: this.secret.arn },
       statements: [{ actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.arn] }],
     };
   }

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { tableSpec, TOMBSTONE_TTL_ATTRIBUTE } from '../../topology/index';
+import { replicaKeySchema, TOMBSTONE_TTL_ATTRIBUTE } from '../../topology/index';
 import type { ReplicaConfig } from '../config';
 import { DYNAMODB_READ, type Link } from '../link';
 import { keySchema, tableLink } from './table';
@@ -27,7 +27,7 @@ export class Replica extends pulumi.ComponentResource {
     function createTable(parent: Replica) {
       return new aws.dynamodb.Table(`${name}-table`, {
         // Same key schema as the source, so a change record's Keys address the replica item directly.
-        ...keySchema(tableSpec(args.replica.source)),
+        ...keySchema(replicaKeySchema(args.replica)),
         name: args.physicalName,
         billingMode: 'PAY_PER_REQUEST',
         serverSideEncryption: { enabled: true },
@@ -40,9 +40,7 @@ export class Replica extends pulumi.ComponentResource {
 
   /** The reader gets read access; the replicator gets single-item writes. */
   link(access: 'read' | 'write'): Link {
-    const link = tableLink(this.table, this.args.replica.envVar, access === 'read' ? DYNAMODB_READ : REPLICA_WRITE);
-    // Only the reader addresses a replica by its env var; the replicator finds them all in REPLICAS.
-    return access === 'read' ? link : { ...link, env: {} };
+    return tableLink(this.table, access === 'read' ? DYNAMODB_READ : REPLICA_WRITE);
   }
 }
 

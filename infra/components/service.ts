@@ -1,5 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { physicalName, routes, tableSpec, type FunctionSpec, type TableName } from '../../topology/index';
+import type { Environment } from '../../topology/environment';
+import { awsEnvironment, type AwsBindingValues } from '../environment';
 import type { FunctionSettings } from '../config';
 import type { Link } from '../link';
 import type { ChangeStream } from './change-stream';
@@ -51,7 +53,7 @@ export class Service extends pulumi.ComponentResource {
         timeoutSeconds: args.settings.timeoutSeconds,
         reservedConcurrency: args.settings.reservedConcurrency,
         logRetentionDays: args.logRetentionDays,
-        environment: { ...args.environment, POWERTOOLS_SERVICE_NAME: spec.name },
+        environment: awsEnvironment(args.environment, { ...args.values, table: (table) => tables[table]!.table.name }),
         links: [...owned, ...args.links],
       }, { parent });
     }
@@ -72,8 +74,10 @@ export interface ServiceArgs {
   code: pulumi.Input<pulumi.asset.Archive>;
   settings: FunctionSettings;
   logRetentionDays: number;
-  /** Settings shared by every function (log level, public URL, …). */
-  environment: Record<string, pulumi.Input<string>>;
+  /** Its environment contract (topology/environment.ts `environmentOf`). */
+  environment: Environment;
+  /** The values of the bindings beyond its own tables (created here). */
+  values: Omit<AwsBindingValues, 'table'>;
   /** Everything beyond its own tables that the service may use (replicas, keys, the stream). */
   links: Link[];
   api: HttpApi;

@@ -73,14 +73,13 @@ export class SessionKey extends pulumi.ComponentResource {
     }
   }
 
-  /** `private`: the secret's ARN to read at cold start (never the value); `public`: the public JWKS. */
+  /**
+   * `private`: reading the secret (its ARN, never the value, is in the environment) at cold start;
+   * `public`: nothing, the public JWKS is in the environment.
+   */
   link(access: 'private' | 'public'): Link {
-    const verify: Link = { env: { SESSION_PUBLIC_KEYS: this.publicJwks }, statements: [] };
-    if (access === 'public') return verify;
-    return {
-      env: { ...verify.env, SESSION_SIGNING_KEY_SECRET: this.secret.arn },
-      statements: [{ actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.arn] }],
-    };
+    if (access === 'public') return { statements: [] };
+    return { statements: [{ actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.arn] }] };
   }
 }
 

@@ -6,7 +6,7 @@ import {
   HSTS_MAX_AGE_SECONDS,
   REFERRER_POLICY,
   SECURITY_HEADERS,
-} from '../../lambdas/static/security-headers';
+} from '../../topology/http-policy';
 import type { HttpApi } from './http-api';
 import type { OriginSecret } from './origin-secret';
 import { SiteDomain } from './site-domain';

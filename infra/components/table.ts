@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { TableSpec } from '../../topology/index';
+import { keyAttributesOf, type TableSpec } from '../../topology/index';
 import { DYNAMODB_INDEX_READ, DYNAMODB_READ, DYNAMODB_WRITE, type Link } from '../link';
 import type { ChangeStream } from './change-stream';
 
@@ -49,9 +49,9 @@ export class Table extends pulumi.ComponentResource {
     }
   }
 
-  /** Read access (`read`) or full item access (`readwrite`), and the table's env var. */
+  /** Read access (`read`) or full item access (`readwrite`). */
   link(access: 'read' | 'readwrite'): Link {
-    return tableLink(this.table, this.args.spec.envVar, access === 'read' ? DYNAMODB_READ : [...DYNAMODB_READ, ...DYNAMODB_WRITE]);
+    return tableLink(this.table, access === 'read' ? DYNAMODB_READ : [...DYNAMODB_READ, ...DYNAMODB_WRITE]);
   }
 }
 
@@ -66,15 +66,14 @@ export function ownedTableReplacement(production: boolean): pulumi.CustomResourc
   return production ? { protect: true } : { deleteBeforeReplace: true };
 }
 
+/** Topology's key schema as the provider's table arguments. */
 export function keySchema(spec: Pick<TableSpec, 'hashKey' | 'rangeKey'>): Pick<aws.dynamodb.TableArgs, 'hashKey' | 'rangeKey' | 'attributes'> {
-  const keys = spec.rangeKey ? [spec.hashKey, spec.rangeKey] : [spec.hashKey];
-  return { hashKey: spec.hashKey.name, rangeKey: spec.rangeKey?.name, attributes: keys.map((k) => ({ name: k.name, type: k.type })) };
+  return { hashKey: spec.hashKey.name, rangeKey: spec.rangeKey?.name, attributes: keyAttributesOf(spec).map((k) => ({ name: k.name, type: k.type })) };
 }
 
-export function tableLink(table: aws.dynamodb.Table, envVar: string, actions: string[]): Link {
+export function tableLink(table: aws.dynamodb.Table, actions: string[]): Link {
   const indexActions = actions.filter((a) => DYNAMODB_INDEX_READ.includes(a));
   return {
-    env: { [envVar]: table.name },
     statements: [
       { actions, resources: [table.arn] },
       ...(indexActions.length ? [{ actions: indexActions, resources: [pulumi.interpolate`${table.arn}/index/*`] }] : []),

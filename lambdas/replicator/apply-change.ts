@@ -4,7 +4,7 @@ import {
   TOMBSTONE_TTL_SECONDS,
   VERSION_ATTRIBUTE,
   type ReadModel,
-  type ReplicaRoute,
+  type ReplicaFeed,
 } from '../../topology/index';
 import type { AttributeMap } from '../../topology/change-record';
 import type { Change } from './decode';
@@ -95,12 +95,12 @@ export function countChange(before: RowState, item: AttributeMap): { rows: numbe
  */
 export async function applyChange(
   change: Change,
-  route: Pick<ReplicaRoute, 'replica' | 'attributes'>,
+  feed: Pick<ReplicaFeed, 'replica' | 'attributes'>,
   store: ReplicaStore,
   nowMs = Date.now(),
 ): Promise<Applied> {
-  const item = replicaItem(change, route.attributes, nowMs);
-  const before = await store.putIfNewer(route.replica, item, change.version);
+  const item = replicaItem(change, feed.attributes, nowMs);
+  const before = await store.putIfNewer(feed.replica, item, change.version);
   if (before === undefined) return { outcome: 'skipped', rows: 0, tombstoneRows: 0 };
   return { outcome: change.newImage ? 'applied' : 'tombstoned', ...countChange(before, item) };
 }

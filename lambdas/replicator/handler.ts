@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, Context, KinesisStreamEvent } from 'aws-lambda';
 import { createDocumentClient } from '../shared/clients';
-import { getStringFromEnv } from '../shared/env';
+import { functionConfig } from '../shared/config';
 import { httpHandler, json } from '../shared/http';
 import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
@@ -9,29 +9,30 @@ import { authenticator, parseSessionKeySet } from '../shared/session';
 import { createTracer, traceClient } from '../shared/tracer';
 import { processChanges } from './process-changes';
 import { DynamoDbReplicaStore } from './replica-store';
-import { parseReplicaRoutes } from './routes';
+import { parseReplicaFeeds } from './feeds';
 import { StateRepository } from './state-repository';
 import { replicationStatus } from './status';
 
-const logger = createLogger('replicator');
-const tracer = createTracer('replicator');
-const metrics = createMetrics('replicator');
-const client = traceClient(tracer, createDocumentClient());
-const routes = parseReplicaRoutes(getStringFromEnv('REPLICAS'));
-const state = new StateRepository(client, getStringFromEnv('REPLICATION_STATE_TABLE'));
+const config = functionConfig('replicator');
+const logger = createLogger(config.service, config.logLevel);
+const tracer = createTracer(config.service);
+const metrics = createMetrics(config.service, config.metricsNamespace);
+const client = traceClient(tracer, createDocumentClient({ maxAttempts: config.number('DYNAMODB_MAX_ATTEMPTS') }));
+const feeds = parseReplicaFeeds(config.replicaFeeds);
+const state = new StateRepository(client, config.table('replication-state'));
 const store = new DynamoDbReplicaStore(client);
-const authenticate = authenticator(parseSessionKeySet(getStringFromEnv('SESSION_PUBLIC_KEYS')));
+const authenticate = authenticator(parseSessionKeySet(config.sessionPublicKeys), { publicBaseUrl: config.publicBaseUrl, corsOrigins: config.corsOrigins });
 
 const http = httpHandler(logger, {
   'GET /api/replication': async (event) => {
     await authenticate(event);
-    return json(200, await replicationStatus(routes, state));
+    return json(200, await replicationStatus(feeds, state));
   },
-});
+}, { originSecretId: config.originSecretId });
 
 /** One function, two triggers: the Kinesis event source mapping (`Records`) and API Gateway (`routeKey`). */
 export const handler = instrument({ logger, tracer, metrics }, async (event: KinesisStreamEvent | APIGatewayProxyEventV2, context?: Context) => {
-  if ('Records' in event) return processChanges(event, { routes, store, state, logger, metrics }, context);
+  if ('Records' in event) return processChanges(event, { feeds, store, state, logger, metrics }, context);
   if ('routeKey' in event) return http(event, context);
   throw new Error('unsupported event: expected Kinesis Records or an API Gateway routeKey');
 });

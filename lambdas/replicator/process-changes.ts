@@ -5,11 +5,11 @@ import type { Context, KinesisStreamEvent, KinesisStreamRecord, KinesisStreamBat
 import { replicationOutcome } from '../shared/metrics';
 import { applyChange, type Applied, type ReplicaStore } from './apply-change';
 import { decodeChange } from './decode';
-import { routesFor, type ReplicaRoute } from './routes';
+import { feedsOf, type ReplicaFeed } from './feeds';
 import type { ShardProgress, StateRepository } from './state-repository';
 
 export interface ChangeDeps {
-  routes: readonly ReplicaRoute[];
+  feeds: readonly ReplicaFeed[];
   store: ReplicaStore;
   state: Pick<StateRepository, 'record'>;
   logger: Logger;
@@ -26,9 +26,9 @@ export interface ChangeDeps {
 export async function processChanges(event: KinesisStreamEvent, deps: ChangeDeps, context?: Context): Promise<KinesisStreamBatchResponse> {
   const now = deps.now ?? Date.now;
   const progress = new Map<string, ShardProgress>();
-  const track = (route: ReplicaRoute, shardId: string): ShardProgress => {
-    const id = `${route.replica}\n${shardId}`;
-    const entry = progress.get(id) ?? { replica: route.replica, source: route.source, shardId, applied: 0, skipped: 0, tombstones: 0, failed: 0, rows: 0, tombstoneRows: 0 };
+  const track = (feed: ReplicaFeed, shardId: string): ShardProgress => {
+    const id = `${feed.replica}\n${shardId}`;
+    const entry = progress.get(id) ?? { replica: feed.replica, source: feed.source, shardId, applied: 0, skipped: 0, tombstones: 0, failed: 0, rows: 0, tombstoneRows: 0 };
     progress.set(id, entry);
     return entry;
   };
@@ -41,11 +41,11 @@ export async function processChanges(event: KinesisStreamEvent, deps: ChangeDeps
     try {
       const change = decodeChange(record.kinesis.data);
       keys.table = change.tableName;
-      for (const route of routesFor(deps.routes, change.tableName)) {
-        const entry = track(route, shardId);
+      for (const feed of feedsOf(deps.feeds, change.tableName)) {
+        const entry = track(feed, shardId);
         let applied: Applied;
         try {
-          applied = await applyChange(change, route, deps.store, now());
+          applied = await applyChange(change, feed, deps.store, now());
         } catch (err) {
           entry.failed++;
           if (deps.metrics) replicationOutcome(deps.metrics, 'failed');
@@ -53,7 +53,7 @@ export async function processChanges(event: KinesisStreamEvent, deps: ChangeDeps
         }
         count(entry, applied);
         const { outcome } = applied;
-        deps.logger.debug('change applied', { ...keys, replica: route.replica, outcome });
+        deps.logger.debug('change applied', { ...keys, replica: feed.replica, outcome });
         if (deps.metrics) replicationOutcome(deps.metrics, outcome, now() - change.changedAtMs);
         if (!entry.lastSequenceNumber || BigInt(sequenceNumber) > BigInt(entry.lastSequenceNumber)) entry.lastSequenceNumber = sequenceNumber;
         entry.lastChangeAt = Math.max(entry.lastChangeAt ?? 0, change.changedAtMs);

@@ -1,4 +1,4 @@
-import type { ReplicaRoute } from './routes';
+import type { ReplicaFeed } from './feeds';
 import type { BackfillState, ShardState, StateRepository } from './state-repository';
 
 /** The shard id of the row a backfill writes (its progress and its count correction). */
@@ -59,7 +59,7 @@ export function stateOf(backfill: BackfillState | undefined, lagMs: number, nowM
  * themselves are never read, so a request costs the same whatever their size. `items` and `tombstones`
  * are the sums of the row-count changes each write recorded (the replicator's and the backfill's).
  */
-export async function replicationStatus(routes: readonly ReplicaRoute[], state: Pick<StateRepository, 'shardsOf'>, nowMs = Date.now()): Promise<{ replicas: ReplicaStatus[] }> {
+export async function replicationStatus(routes: readonly ReplicaFeed[], state: Pick<StateRepository, 'shardsOf'>, nowMs = Date.now()): Promise<{ replicas: ReplicaStatus[] }> {
   const replicas = await Promise.all(
     routes.map(async (route): Promise<ReplicaStatus> => {
       const rows = await state.shardsOf(route.replica);

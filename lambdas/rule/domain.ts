@@ -1,9 +1,5 @@
+import { DONE, IN_PROGRESS, type Status } from '../shared/domain-rules';
 import { Conflict, NotFound } from '../shared/errors';
-
-/** Seed UI statuses: 0 closed, 1 in progress (new todos), 2 done (Todo-Backend `completed`), 3 paused. */
-export type Status = 0 | 1 | 2 | 3;
-export const DONE: Status = 2;
-export const IN_PROGRESS: Status = 1;
 
 export interface Todo {
   userId: string;

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { createDocumentClient } from '../shared/clients';
-import { getStringFromEnv } from '../shared/env';
-import { Unauthorized } from '../shared/errors';
+import { functionConfig } from '../shared/config';
+import { assertSessionCurrent, DONE } from '../shared/domain-rules';
 import { header, httpHandler, json, noContent, parseBody, parseQuery, publicBaseUrl, type HttpEvent } from '../shared/http';
 import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
@@ -9,18 +9,20 @@ import { countMetric, createMetrics } from '../shared/metrics';
 import { authenticator, parseSessionKeySet } from '../shared/session';
 import { createTracer, traceClient } from '../shared/tracer';
 import { decodeCursor, encodeCursor, parseIfMatch } from './cursor';
-import { createTodoService, DONE, type Caller } from './domain';
+import { createTodoService, type Caller } from './domain';
 import { DynamoTodoRepository, ReplicaUserDirectory } from './repository';
 import { ruleCreate, ruleDelete, ruleQuery, ruleUpdate, todoCreate, todoListQuery, todoPatch } from './schemas';
 import { queryRules, toRule, toTodo, todoUrl } from './views';
 
-const logger = createLogger('rule');
-const tracer = createTracer('rule');
-const metrics = createMetrics('rule');
-const db = traceClient(tracer, createDocumentClient());
-const todos = createTodoService({ repository: new DynamoTodoRepository(db, getStringFromEnv('RULES_TABLE')), newId: uuidv7 });
-const users = new ReplicaUserDirectory(db, getStringFromEnv('USERS_REPLICA_TABLE'));
-const authenticate = authenticator(parseSessionKeySet(getStringFromEnv('SESSION_PUBLIC_KEYS')));
+const config = functionConfig('rule');
+const logger = createLogger(config.service, config.logLevel);
+const tracer = createTracer(config.service);
+const metrics = createMetrics(config.service, config.metricsNamespace);
+const db = traceClient(tracer, createDocumentClient({ maxAttempts: config.number('DYNAMODB_MAX_ATTEMPTS') }));
+const todos = createTodoService({ repository: new DynamoTodoRepository(db, config.table('rules')), newId: uuidv7 });
+const users = new ReplicaUserDirectory(db, config.replica('users-replica-for-rule'));
+const authenticate = authenticator(parseSessionKeySet(config.sessionPublicKeys), { publicBaseUrl: config.publicBaseUrl, corsOrigins: config.corsOrigins });
+const siteUrl = (event: HttpEvent) => publicBaseUrl(event, config.publicBaseUrl);
 
 /**
  * One replica read per request gives both the owner's display name and the session version; a user the
@@ -30,9 +32,7 @@ async function caller(event: HttpEvent): Promise<Caller> {
   const session = await authenticate(event);
   logger.appendKeys({ userId: session.userId });
   const user = await users.lookup(session.userName);
-  if (user && user.userId === session.userId && user.sessionVersion > session.sessionVersion) {
-    throw new Unauthorized('This session was signed out; sign in again', 'SessionRevoked');
-  }
+  if (user && user.userId === session.userId) assertSessionCurrent(user.sessionVersion, session.sessionVersion);
   return { userId: session.userId, owner: user?.displayName ?? session.userName };
 }
 
@@ -78,7 +78,7 @@ export const handler = instrument({ logger, tracer, metrics }, httpHandler(logge
   'GET /api/todos': async (event) => {
     const who = await caller(event);
     const { completed, limit, cursor } = parseQuery(event, todoListQuery);
-    const base = publicBaseUrl(event);
+    const base = siteUrl(event);
     const afterKey = cursor === undefined ? undefined : decodeCursor(cursor, who.userId);
     if (limit === undefined && afterKey === undefined) {
       const all = await todos.list(who);
@@ -102,8 +102,8 @@ export const handler = instrument({ logger, tracer, metrics }, httpHandler(logge
     const todo = await todos.create(who, { name: title, desc: description, order, status: status ?? (completed ? DONE : undefined) });
     logger.info('todo created', { key: todo.key });
     countMetric(metrics, 'TodosCreated');
-    const view = toTodo(todo, who.owner, publicBaseUrl(event));
-    return json(201, view, { headers: { location: todoUrl(publicBaseUrl(event), todo.key), ...etag(todo.version) } });
+    const view = toTodo(todo, who.owner, siteUrl(event));
+    return json(201, view, { headers: { location: todoUrl(siteUrl(event), todo.key), ...etag(todo.version) } });
   },
 
   'DELETE /api/todos': async (event) => {
@@ -115,7 +115,7 @@ export const handler = instrument({ logger, tracer, metrics }, httpHandler(logge
   'GET /api/todos/{id}': async (event) => {
     const who = await caller(event);
     const todo = await todos.get(who, todoId(event));
-    return json(200, toTodo(todo, who.owner, publicBaseUrl(event)), { headers: etag(todo.version) });
+    return json(200, toTodo(todo, who.owner, siteUrl(event)), { headers: etag(todo.version) });
   },
 
   'PATCH /api/todos/{id}': async (event) => {
@@ -124,7 +124,7 @@ export const handler = instrument({ logger, tracer, metrics }, httpHandler(logge
     const expected = parseIfMatch(header(event, 'if-match')) ?? version;
     const todo = await todos.update(who, todoId(event), { ...rest, name: title, desc: description }, expected);
     logger.info('todo updated', { key: todo.key, version: todo.version });
-    return json(200, toTodo(todo, who.owner, publicBaseUrl(event)), { headers: etag(todo.version) });
+    return json(200, toTodo(todo, who.owner, siteUrl(event)), { headers: etag(todo.version) });
   },
 
   'DELETE /api/todos/{id}': async (event) => {
@@ -133,4 +133,4 @@ export const handler = instrument({ logger, tracer, metrics }, httpHandler(logge
     logger.info('todo deleted', { key: todoId(event) });
     return noContent();
   },
-}));
+}, { originSecretId: config.originSecretId }));

@@ -10,7 +10,8 @@ import {
 import { TOMBSTONE_ATTRIBUTE, USERS_FOR_RULE, type ReplicaItem } from '../../topology/index';
 import { readProjection } from '../shared/replica-read';
 import { isConditionalCheckFailed } from '../shared/errors';
-import { DONE, StaleVersion, type Todo, type TodoPage, type TodoRepository } from './domain';
+import { DONE } from '../shared/domain-rules';
+import { StaleVersion, type Todo, type TodoPage, type TodoRepository } from './domain';
 
 // `key`, `name`, `status`, `order` and `version` are DynamoDB reserved words.
 const NAMES = { '#userId': 'userId', '#key': 'key', '#version': 'version', '#status': 'status' };

@@ -1,6 +1,6 @@
 import * as z from '../shared/zod';
 import { SORT_FIELDS, type RuleQuery, type SortField } from './views';
-import type { Status } from './domain';
+import type { Status } from '../shared/domain-rules';
 
 // JSON.parse accepts lone surrogates ("\ud800"), which are not valid UTF-8 and would fail in DynamoDB.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;

@@ -1,4 +1,5 @@
-import { DONE, type Status, type Todo } from './domain';
+import { DONE, type Status } from '../shared/domain-rules';
+import type { Todo } from './domain';
 
 /** A todo as the seed's rule table shows it. */
 export interface RuleView {

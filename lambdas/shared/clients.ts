@@ -9,9 +9,9 @@ import { Agent as HttpsAgent } from 'node:https';
  * the local runtime sets it, so handlers never branch on where they run. Keep-alive sockets avoid a TCP
  * (and on AWS a TLS) handshake per call; adaptive retries back off on throttling.
  */
-export function createDocumentClient(): DynamoDBDocumentClient {
+export function createDocumentClient({ maxAttempts = 5 }: { maxAttempts?: number } = {}): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
-    maxAttempts: Number(process.env.DYNAMODB_MAX_ATTEMPTS ?? 5),
+    maxAttempts,
     retryMode: 'adaptive',
     requestHandler: new NodeHttpHandler({
       httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }),

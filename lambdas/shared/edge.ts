@@ -2,6 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER } from '../../topology/http-policy';
 import { Forbidden } from './errors';
 
 /**
@@ -11,12 +12,7 @@ import { Forbidden } from './errors';
  * behind the API refuses a request without it before any route runs. Locally the gateway plays the
  * edge and adds the same header.
  */
-export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
-/**
- * `<viewer ip>:<viewer port>`, added by CloudFront ("Add CloudFront request headers", viewer location
- * headers), e.g. `198.51.100.10:46532`; IPv6 addresses come unbracketed: `2001:db8::1:46532`.
- */
-export const VIEWER_ADDRESS_HEADER = 'cloudfront-viewer-address';
+export { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER };
 
 /** The values a request may carry: Secrets Manager's AWSCURRENT and, during a rotation, AWSPREVIOUS. */
 export type OriginSecretSource = () => Promise<string[]>;
@@ -94,18 +90,11 @@ export function originGuard(source: OriginSecretSource | undefined, options: Ori
 export type OriginGuard = ReturnType<typeof originGuard>;
 
 /**
- * The guard configured by ORIGIN_VERIFY_SECRET: the secret's ARN (its id locally), never its value.
- * Lambda sets the environment before init, so the read starts then; it is resolved on first use
- * otherwise.
+ * The guard of a function's configured origin secret: the secret's ARN (its id locally), never its
+ * value. The first read starts now, during init.
  */
-export function originGuardFromEnv(): OriginGuard {
-  let guard: OriginGuard | undefined;
-  const configured = () => {
-    const secretId = process.env.ORIGIN_VERIFY_SECRET;
-    return (guard ??= originGuard(secretId ? secretsManagerSource(secretId) : undefined));
-  };
-  if (process.env.ORIGIN_VERIFY_SECRET) configured();
-  return (event) => configured()(event);
+export function configuredOriginGuard(secretId: string | undefined): OriginGuard {
+  return originGuard(secretId ? secretsManagerSource(secretId) : undefined);
 }
 
 function notThroughEdge(): Forbidden {

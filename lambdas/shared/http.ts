@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { originGuardFromEnv, type OriginGuard } from './edge';
+import { configuredOriginGuard, type OriginGuard } from './edge';
 import {
   BadRequest,
   HttpError,
@@ -55,8 +55,8 @@ export function toResponse(err: unknown, logger: Logger): HttpResult {
  * dispatch is a lookup on `routeKey`; the adapter adds logging keys, the `x-request-id` header and
  * error mapping.
  */
-export function httpHandler(logger: Logger, routes: Record<string, RouteHandler>, options: { edge?: OriginGuard } = {}) {
-  const throughEdge = options.edge ?? originGuardFromEnv();
+export function httpHandler(logger: Logger, routes: Record<string, RouteHandler>, options: { edge?: OriginGuard; originSecretId?: string } = {}) {
+  const throughEdge = options.edge ?? configuredOriginGuard(options.originSecretId);
   return async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     logger.appendKeys({ requestId, routeKey: event.routeKey });
@@ -145,10 +145,9 @@ export function baseUrl(event: HttpEvent): string {
 }
 
 /**
- * The site's public base URL: PUBLIC_BASE_URL when set, because on AWS CloudFront does not forward the
- * viewer's Host header and API Gateway would otherwise see its own domain.
+ * The site's public base URL: the configured one (PUBLIC_BASE_URL) when set, because on AWS CloudFront
+ * does not forward the viewer's Host header and API Gateway would otherwise see its own domain.
  */
-export function publicBaseUrl(event: HttpEvent): string {
-  const configured = process.env.PUBLIC_BASE_URL;
+export function publicBaseUrl(event: HttpEvent, configured: string | undefined): string {
   return configured ? configured.replace(/\/+$/, '') : baseUrl(event);
 }

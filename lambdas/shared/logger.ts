@@ -1,13 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 
 /**
- * One JSON logger per function. Level comes from LOG_LEVEL (or POWERTOOLS_LOG_LEVEL), debug sampling
- * from POWERTOOLS_LOGGER_SAMPLE_RATE; Powertools adds cold start, function name and the X-Ray trace id.
- * Never log whole events, bodies, passwords, hashes or tokens.
+ * One JSON logger per function, at the level of its configuration (lambdas/shared/config.ts); debug
+ * sampling from POWERTOOLS_LOGGER_SAMPLE_RATE, which Powertools reads itself. Powertools adds cold start,
+ * function name and the X-Ray trace id. Never log whole events, bodies, passwords, hashes or tokens.
  */
-export function createLogger(serviceName: string): Logger {
-  return new Logger({
-    serviceName,
-    logLevel: (process.env.LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO').toUpperCase() as 'INFO',
-  });
+export function createLogger(serviceName: string, logLevel = 'INFO'): Logger {
+  return new Logger({ serviceName, logLevel: logLevel.toUpperCase() as 'INFO' });
 }

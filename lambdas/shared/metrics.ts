@@ -1,13 +1,13 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from '../../topology/environment';
 
 /** Business and health numbers, published as CloudWatch embedded metric format (EMF) log lines. */
-export const METRICS_NAMESPACE = 'noops-todo';
 
 export type CountMetric = 'TodosCreated' | 'LoginsFailed' | 'ReplicationApplied' | 'ReplicationSkipped' | 'ReplicationFailed';
 
 /** One Metrics buffer per function; `instrument()` publishes it after every invocation. */
-export function createMetrics(serviceName: string): Metrics {
-  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+export function createMetrics(serviceName: string, namespace: string = METRICS_NAMESPACE): Metrics {
+  return new Metrics({ namespace, serviceName });
 }
 
 export function countMetric(metrics: Metrics, name: CountMetric, value = 1): void {

@@ -120,10 +120,17 @@ export function sessionSource(event: HttpEvent): 'bearer' | 'cookie' | undefined
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** The site's own origins plus CORS_ALLOWED_ORIGINS (comma separated). */
-export function allowedOrigins(event: HttpEvent): Set<string> {
-  const extra = (process.env.CORS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
-  return new Set([baseUrl(event), publicBaseUrl(event), ...extra].map((o) => o.replace(/\/+$/, '')));
+/** What the CSRF check knows of the site, from the function's configuration (lambdas/shared/config.ts). */
+export interface SiteOrigins {
+  /** PUBLIC_BASE_URL. */
+  publicBaseUrl?: string;
+  /** CORS_ALLOWED_ORIGINS, parsed. */
+  corsOrigins?: readonly string[];
+}
+
+/** The site's own origins plus the extra origins allowed to call with credentials. */
+export function allowedOrigins(event: HttpEvent, site: SiteOrigins = {}): Set<string> {
+  return new Set([baseUrl(event), publicBaseUrl(event, site.publicBaseUrl), ...(site.corsOrigins ?? [])].map((o) => o.replace(/\/+$/, '')));
 }
 
 /**
@@ -131,22 +138,22 @@ export function allowedOrigins(event: HttpEvent): Set<string> {
  * from the site itself (Origin, or Sec-Fetch-Site which every current browser sends). Bearer tokens are
  * never attached by a browser on its own, so they are exempt.
  */
-export function assertSameOrigin(event: HttpEvent): void {
+export function assertSameOrigin(event: HttpEvent, site: SiteOrigins = {}): void {
   const method = event.requestContext?.http?.method?.toUpperCase() ?? '';
   if (!STATE_CHANGING.has(method) || sessionSource(event) !== 'cookie') return;
   const fetchSite = header(event, 'sec-fetch-site')?.toLowerCase();
   if (fetchSite === 'same-origin' || fetchSite === 'none') return;
   const origin = header(event, 'origin');
-  if (origin && origin !== 'null' && allowedOrigins(event).has(origin)) return;
+  if (origin && origin !== 'null' && allowedOrigins(event, site).has(origin)) return;
   throw new Forbidden('Cross-site request refused', 'CrossSiteRequest');
 }
 
 /** Verifies the caller's session (cookie or bearer) and applies the CSRF check. */
-export function authenticator(keySet: JSONWebKeySet) {
+export function authenticator(keySet: JSONWebKeySet, site: SiteOrigins = {}) {
   const verify = sessionVerifier(keySet);
   return async (event: HttpEvent): Promise<Session> => {
     const session = await verify(sessionToken(event));
-    assertSameOrigin(event);
+    assertSameOrigin(event, site);
     return session;
   };
 }

@@ -1,15 +1,17 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { functionConfig } from '../shared/config';
 import { getOptionalStringFromEnv } from '../shared/env';
 import { HttpError, NotFound } from '../shared/errors';
 import { header, httpHandler, type HttpEvent, type HttpResult } from '../shared/http';
 import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
 import { etagMatches, fileStore, safeRelativePath } from './files';
-import { SECURITY_HEADERS } from './security-headers';
+import { SECURITY_HEADERS } from '../../topology/http-policy';
 
-const logger = createLogger('static');
+const config = functionConfig('static');
+const logger = createLogger(config.service, config.logLevel);
 // The build copies the web bundle into `web/` beside this function's bundle.
 const root = getOptionalStringFromEnv('WEB_ROOT', fileURLToPath(new URL('./web/', import.meta.url)));
 const files = fileStore(root);
@@ -45,7 +47,7 @@ async function serve(event: HttpEvent): Promise<HttpResult> {
     : { statusCode: 200, headers, body: file.body.toString('base64'), isBase64Encoded: true };
 }
 
-const routes = httpHandler(logger, { $default: serve });
+const routes = httpHandler(logger, { $default: serve }, { originSecretId: config.originSecretId });
 
 /** Every answer, errors included, carries the same security headers CloudFront adds on AWS. */
 export const handler = instrument({ logger }, async (event: HttpEvent, context?: Context): Promise<HttpResult> => {

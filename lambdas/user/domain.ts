@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { assertSessionCurrent } from '../shared/domain-rules';
 import { Conflict, TooManyRequests, Unauthorized } from '../shared/errors';
 import type { PasswordHasher } from './password';
 
@@ -164,7 +165,7 @@ export function createUserService({ users, attempts, counts, hasher, throttle = 
     async current(session: { userId: string; userName: string; sessionVersion: number }): Promise<User> {
       const user = await users.get(normalizeUserName(session.userName));
       if (!user || user.userId !== session.userId) throw new Unauthorized('This account no longer exists', 'SessionInvalid');
-      if (user.sessionVersion > session.sessionVersion) throw new Unauthorized('This session was signed out; sign in again', 'SessionRevoked');
+      assertSessionCurrent(user.sessionVersion, session.sessionVersion);
       return user;
     },
 

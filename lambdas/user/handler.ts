@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { createDocumentClient } from '../shared/clients';
 import { clientAddress } from '../shared/edge';
-import { getBooleanFromEnv, getNumberFromEnv, getStringFromEnv } from '../shared/env';
+import { functionConfig } from '../shared/config';
 import { Unauthorized } from '../shared/errors';
 import { httpHandler, json, parseBody, type HttpEvent } from '../shared/http';
 import { instrument } from '../shared/instrument';
@@ -15,26 +15,28 @@ import { DynamoLoginAttempts, DynamoUserRepository, ReplicaTodoCounts } from './
 import { loginBody, outLoginBody, registerBody, tokenBody } from './schemas';
 import { signingKeyLoader } from './signing-key';
 
-const logger = createLogger('user');
-const tracer = createTracer('user');
-const metrics = createMetrics('user');
-const db = traceClient(tracer, createDocumentClient());
-const secure = getBooleanFromEnv('COOKIE_SECURE', true);
-const ttlSeconds = getNumberFromEnv('SESSION_TTL_SECONDS', 86400 * 7);
-const publicKeys = parseSessionKeySet(getStringFromEnv('SESSION_PUBLIC_KEYS'));
-const signingKey = signingKeyLoader(getStringFromEnv('SESSION_SIGNING_KEY_SECRET'), { currentKid: publicKeys.keys[0]!.kid });
-const authenticate = authenticator(publicKeys);
+const config = functionConfig('user');
+const logger = createLogger(config.service, config.logLevel);
+const tracer = createTracer(config.service);
+const metrics = createMetrics(config.service, config.metricsNamespace);
+const db = traceClient(tracer, createDocumentClient({ maxAttempts: config.number('DYNAMODB_MAX_ATTEMPTS') }));
+const secure = config.cookieSecure;
+const site = { publicBaseUrl: config.publicBaseUrl, corsOrigins: config.corsOrigins };
+const ttlSeconds = config.number('SESSION_TTL_SECONDS');
+const publicKeys = parseSessionKeySet(config.sessionPublicKeys);
+const signingKey = signingKeyLoader(config.sessionSigningKeySecretId, { currentKid: publicKeys.keys[0]!.kid });
+const authenticate = authenticator(publicKeys, site);
 
 const users = createUserService({
-  users: new DynamoUserRepository(db, getStringFromEnv('USERS_TABLE')),
-  attempts: new DynamoLoginAttempts(db, getStringFromEnv('LOGIN_ATTEMPTS_TABLE')),
-  counts: new ReplicaTodoCounts(db, getStringFromEnv('RULES_REPLICA_TABLE')),
-  hasher: scryptHasher({ N: getNumberFromEnv('SCRYPT_N', 2 ** 15), r: 8, p: 1 }),
+  users: new DynamoUserRepository(db, config.table('users')),
+  attempts: new DynamoLoginAttempts(db, config.table('login-attempts')),
+  counts: new ReplicaTodoCounts(db, config.replica('rules-replica-for-user')),
+  hasher: scryptHasher({ N: config.number('SCRYPT_N'), r: 8, p: 1 }),
   throttle: {
-    maxFailures: getNumberFromEnv('LOGIN_MAX_FAILURES', 5),
-    windowSeconds: getNumberFromEnv('LOGIN_WINDOW_SECONDS', 900),
-    lockoutSeconds: getNumberFromEnv('LOGIN_LOCKOUT_SECONDS', 900),
-    slowDownMs: getNumberFromEnv('LOGIN_SLOWDOWN_MS', 100),
+    maxFailures: config.number('LOGIN_MAX_FAILURES'),
+    windowSeconds: config.number('LOGIN_WINDOW_SECONDS'),
+    lockoutSeconds: config.number('LOGIN_LOCKOUT_SECONDS'),
+    slowDownMs: config.number('LOGIN_SLOWDOWN_MS'),
   },
   newId: uuidv7,
 });
@@ -96,7 +98,7 @@ export const handler = instrument({ logger, tracer, metrics }, httpHandler(logge
 
   'POST /api/login/outLogin': async (event) => {
     // A forged cross-site sign-out is a nuisance attack: same CSRF rule as every other cookie write.
-    assertSameOrigin(event);
+    assertSameOrigin(event, site);
     const { everywhere } = parseBody(event, outLoginBody);
     if (everywhere) {
       const session = await authenticate(event);
@@ -115,4 +117,4 @@ export const handler = instrument({ logger, tracer, metrics }, httpHandler(logge
     // Ant Design Pro v4 reads the profile at the top level, v5 under `data`: serve both.
     return json(200, { ...profile, success: true, data: profile });
   },
-}));
+}, { originSecretId: config.originSecretId }));

@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RULES_FOR_USER, TOMBSTONE_ATTRIBUTE, type ReplicaItem } from '../../topology/index';
+import { isOpen } from '../shared/domain-rules';
 import { readProjection } from '../shared/replica-read';
 import { isConditionalCheckFailed } from '../shared/errors';
 import { StaleUser, UserNameTaken, type FailureCounter, type LoginAttemptRepository, type TodoCounts, type User, type UserRepository } from './domain';
@@ -112,7 +113,7 @@ export class ReplicaTodoCounts implements TodoCounts {
       for (const item of (page.Items ?? []) as Array<ReplicaItem<typeof RULES_FOR_USER>>) {
         if (item[TOMBSTONE_ATTRIBUTE]) continue;
         total++;
-        if (item.status === 1 || item.status === 3) open++;
+        if (isOpen(item.status)) open++;
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);

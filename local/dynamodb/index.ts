@@ -10,7 +10,7 @@ import dynalite from 'dynalite';
 import { mkdir } from 'node:fs/promises';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { KeyAttribute, ReplicaSpec, TableSpec } from '../../topology';
+import { keyAttributesOf, replicaKeySchema, type KeyAttribute, type ReplicaSpec, type TableSpec } from '../../topology';
 import { trackRequests } from '../shared/drain';
 
 export interface Dynamo {
@@ -49,18 +49,14 @@ export interface TableDefinition {
   rangeKey?: KeyAttribute;
 }
 
-/** Owned tables as specified, and each replica with its source's key schema. */
+/** Owned tables as specified, and each replica with its source's key schema (topology's `replicaKeySchema`). */
 export function tableDefinitions(
   tables: readonly TableSpec[],
-  replicas: readonly ReplicaSpec[],
+  replicas: readonly { name: string; source: ReplicaSpec['source'] }[],
   physicalName: (logical: string) => string,
 ): TableDefinition[] {
   const owned = tables.map((t) => ({ name: physicalName(t.name), hashKey: t.hashKey, ...(t.rangeKey ? { rangeKey: t.rangeKey } : {}) }));
-  const copies = replicas.map((r) => {
-    const source = tables.find((t) => t.name === r.source);
-    if (!source) throw new Error(`Replica "${r.name}" copies unknown table "${r.source}"`);
-    return { name: physicalName(r.name), hashKey: source.hashKey, ...(source.rangeKey ? { rangeKey: source.rangeKey } : {}) };
-  });
+  const copies = replicas.map((r) => ({ name: physicalName(r.name), ...replicaKeySchema(r, tables) }));
   return [...owned, ...copies];
 }
 
@@ -86,7 +82,7 @@ export async function createTables(endpoint: string, definitions: TableDefinitio
 }
 
 function createTableInput(d: TableDefinition) {
-  const keys = d.rangeKey ? [d.hashKey, d.rangeKey] : [d.hashKey];
+  const keys = keyAttributesOf(d);
   const KeySchema: KeySchemaElement[] = keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' }));
   const AttributeDefinitions: AttributeDefinition[] = keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type }));
   return { TableName: d.name, KeySchema, AttributeDefinitions, BillingMode: 'PAY_PER_REQUEST' as const };

@@ -54,6 +54,12 @@ const PUBLISH_ATTEMPTS = 6;
  * what the caller did not ask for, and publishes one AWS-format change record per changed item BEFORE
  * answering. Writes are serialised per item while captured, so each old image is its true predecessor.
  */
+/** A DescribeTable KeySchema's attribute names, hash key first (the order change records' Keys are built in). */
+export function keyNamesOf(keySchema: ReadonlyArray<{ AttributeName?: string; KeyType?: string }> | undefined): string[] {
+  const ordered = [...(keySchema ?? [])].sort((a, b) => Number(b.KeyType === 'HASH') - Number(a.KeyType === 'HASH'));
+  return ordered.map((k) => k.AttributeName!);
+}
+
 export async function startStreamingDestination(options: StreamingDestinationOptions): Promise<StreamingDestination> {
   const wire = new DynamoWire(options.dynamoEndpoint);
   const kinesis = kinesisClient(options.kinesisEndpoint);
@@ -68,9 +74,7 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
     if (!names) {
       names = wire.call(headers, 'DescribeTable', { TableName: table }).then(({ status, json }) => {
         if (status !== 200) throw new Error(`DescribeTable ${table} failed: ${json?.message}`);
-        return (json.Table.KeySchema as Array<{ AttributeName: string; KeyType: string }>)
-          .sort((a) => (a.KeyType === 'HASH' ? -1 : 1))
-          .map((k) => k.AttributeName);
+        return keyNamesOf(json.Table.KeySchema);
       });
       names.catch(() => keySchemas.delete(table));
       keySchemas.set(table, names);

@@ -1,26 +1,19 @@
+import { CORS_POLICY } from '../../topology/http-policy';
+
 /** HTTP API's CORS configuration, applied by the gateway (which then answers preflights itself). */
 export interface CorsConfig {
   /** Exact origins (`https://app.example.com`) or `*`; empty means same origin only. */
   allowOrigins: string[];
-  allowMethods: string[];
-  allowHeaders: string[];
-  exposeHeaders: string[];
+  allowMethods: readonly string[];
+  allowHeaders: readonly string[];
+  exposeHeaders: readonly string[];
   maxAgeSeconds: number;
 }
 
+/** Topology's CORS policy (the one API Gateway gets on AWS) with these origins. */
 export function corsConfig(allowOrigins: string[]): CorsConfig {
-  return {
-    allowOrigins,
-    allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['content-type', 'authorization', 'if-match', 'x-request-id'],
-    exposeHeaders: ['x-request-id', 'etag', 'link', 'location'],
-    maxAgeSeconds: 600,
-  };
-}
-
-/** `CORS_ALLOWED_ORIGINS=https://a.example,https://b.example` → the list; unset or empty → []. */
-export function parseAllowedOrigins(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean);
+  const { allowMethods, allowHeaders, exposeHeaders, maxAgeSeconds } = CORS_POLICY;
+  return { allowOrigins, allowMethods, allowHeaders, exposeHeaders, maxAgeSeconds };
 }
 
 export function isPreflight(method: string, headers: Record<string, string | string[] | undefined>): boolean {

@@ -1,11 +1,5 @@
-import {
-  CHANGE_STREAM,
-  replicaRoute,
-  routes,
-  tableSpec,
-  type FunctionSpec,
-  type ReplicaSpec,
-} from '../../topology';
+import { bindEnvironment, environmentOf, type Binding, type ReplicaDeclaration } from '../../topology/environment';
+import { replicaFeed, type FunctionSpec } from '../../topology';
 import { LAMBDA_RUNTIME } from '../../topology/runtime';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -14,7 +8,7 @@ export const LOCAL_EXECUTION_ENV = `AWS_Lambda_${LAMBDA_RUNTIME}`;
 
 export interface LambdaEnvInput {
   spec: FunctionSpec;
-  replicas: readonly ReplicaSpec[];
+  replicas: readonly ReplicaDeclaration[];
   /** Physical name of a table or replica; locally the logical name. */
   physicalName: (logical: string) => string;
   /** Where the AWS SDK in the function should send each service's calls. */
@@ -26,6 +20,8 @@ export interface LambdaEnvInput {
   /** Secrets Manager id of the origin secret; every function behind the API gets it. */
   originSecretId: string;
   publicBaseUrl: string;
+  /** Extra origins allowed to call with credentials; empty: same origin only (the key stays unset). */
+  corsOrigins?: readonly string[];
   logLevel: string;
   /** The function's code directory (LAMBDA_TASK_ROOT). */
   taskRoot: string;
@@ -36,8 +32,8 @@ export interface LambdaEnvInput {
 }
 
 /**
- * The environment one function runs with: what Lambda sets, what infra/ sets from the same topology
- * (table names, keys, settings) and the endpoint overrides that point the AWS SDK at the embedded
+ * The environment one function runs with: what Lambda sets, topology's environment contract mapped to
+ * local values (`contractEnv`), and the endpoint overrides that point the AWS SDK at the embedded
  * servers. Nothing is inherited from the host, so the host's AWS profile cannot leak in.
  */
 export function lambdaEnv(input: LambdaEnvInput): Record<string, string> {
@@ -59,14 +55,7 @@ export function lambdaEnv(input: LambdaEnvInput): Record<string, string> {
     // The embedded servers ignore signatures, but the SDK refuses to send unsigned requests.
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
-    ...tableVariables(input),
-    ...(spec.sessionKey ? { SESSION_PUBLIC_KEYS: JSON.stringify({ keys: input.sessionPublicKeys }) } : {}),
-    ...(spec.sessionKey === 'private' ? { SESSION_SIGNING_KEY_SECRET: input.signingKeySecretId } : {}),
-    ...(routes.some((route) => route.function === spec.name) ? { ORIGIN_VERIFY_SECRET: input.originSecretId } : {}),
-    // Plain-http localhost cannot carry Secure cookies.
-    COOKIE_SECURE: 'false',
-    PUBLIC_BASE_URL: input.publicBaseUrl,
-    LOG_LEVEL: input.logLevel,
+    ...contractEnv(input),
     // No X-Ray daemon to send segments to; Powertools would log an error for every invocation.
     POWERTOOLS_TRACE_ENABLED: 'false',
     AWS_ENDPOINT_URL_DYNAMODB: input.endpoints.dynamodb,
@@ -76,16 +65,23 @@ export function lambdaEnv(input: LambdaEnvInput): Record<string, string> {
   };
 }
 
-function tableVariables({ spec, replicas, physicalName }: LambdaEnvInput): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const table of spec.ownsTables) vars[tableSpec(table).envVar] = physicalName(table);
-  for (const name of spec.readsReplicas) {
-    const replica = replicas.find((r) => r.name === name);
-    if (replica) vars[replica.envVar] = physicalName(replica.name);
-  }
-  if (spec.consumesChangeStream) {
-    vars.REPLICAS = JSON.stringify(replicas.map((r) => replicaRoute(r, physicalName)));
-    vars.CHANGE_STREAM_NAME = physicalName(CHANGE_STREAM.name);
-  }
-  return vars;
+/** Topology's environment contract of the function (topology/environment.ts), each binding mapped to its local value. */
+export function contractEnv(input: Omit<LambdaEnvInput, 'endpoints' | 'taskRoot' | 'path' | 'extra'>): Record<string, string> {
+  const { physicalName } = input;
+  return bindEnvironment(environmentOf(input.spec, input.replicas), (binding: Binding): string | undefined => {
+    switch (binding.kind) {
+      case 'table': return physicalName(binding.table);
+      case 'replica': return physicalName(binding.replica);
+      case 'replicaFeeds': return JSON.stringify(input.replicas.map((r) => replicaFeed(r, physicalName)));
+      case 'sessionPublicKeys': return JSON.stringify({ keys: input.sessionPublicKeys });
+      case 'sessionSigningKey': return input.signingKeySecretId;
+      case 'originSecret': return input.originSecretId;
+      case 'publicUrl': return input.publicBaseUrl;
+      // Plain-http localhost cannot carry Secure cookies.
+      case 'cookieSecure': return 'false';
+      case 'corsOrigins': return input.corsOrigins?.length ? input.corsOrigins.join(',') : undefined;
+      case 'logLevel': return input.logLevel;
+      case 'setting': return binding.value;
+    }
+  });
 }

@@ -4,23 +4,21 @@ import type { AttributeMap } from '../../topology/change-record';
 import { DynamoDbReplicaStore } from '../../lambdas/replicator/replica-store';
 import { StateRepository } from '../../lambdas/replicator/state-repository';
 import { isConditionalCheckFailed } from '../../lambdas/shared/errors';
+import { keyNamesOf } from '../../local/dynamodb/streaming-destination';
 import { canonical, keyOf } from '../../local/dynamodb/streaming-record';
-import { TOMBSTONE_ATTRIBUTE, VERSION_ATTRIBUTE, type ReadModel } from '../../topology/index';
+import { replicaFeed, TOMBSTONE_ATTRIBUTE, VERSION_ATTRIBUTE, type ReadModel, type ReplicaFeed } from '../../topology/index';
 
-export interface ReplicaPair {
+/** A replica feed (topology's `ReplicaFeed`) as `npm run replicas` works on it. */
+export interface NamedReplicaFeed extends ReplicaFeed {
   /** Name shown in output (logical name locally). */
   name: string;
-  replica: string;
-  source: string;
-  /** The replica's read model: besides the bookkeeping, the only attributes it may hold. */
-  attributes: ReadModel;
   /** The replication-state table, whose row counts (what `GET /api/replication` reports) backfill corrects. */
   stateTable?: string;
 }
 
-/** The pair of one topology or config replica, with physical names. */
-export function replicaPair(replica: { name: string; source: string; readModel: ReadModel }, physical: (logical: string) => string, stateTable?: string): ReplicaPair {
-  return { name: replica.name, replica: physical(replica.name), source: physical(replica.source), attributes: replica.readModel, ...(stateTable ? { stateTable } : {}) };
+/** The feed of one topology or config replica, with physical names. */
+export function namedReplicaFeed(replica: { name: string; source: string; readModel: ReadModel }, physical: (logical: string) => string, stateTable?: string): NamedReplicaFeed {
+  return { name: replica.name, ...replicaFeed(replica, physical), ...(stateTable ? { stateTable } : {}) };
 }
 
 /** The shard id under which backfill records its corrections in the replication-state table. */
@@ -38,9 +36,9 @@ export async function* scanAll(client: DynamoDBClient, table: string): AsyncGene
   }
 }
 
-export async function keyNamesOf(client: DynamoDBClient, table: string): Promise<string[]> {
+export async function tableKeyNames(client: DynamoDBClient, table: string): Promise<string[]> {
   const out = await client.send(new DescribeTableCommand({ TableName: table }));
-  return (out.Table?.KeySchema ?? []).sort((a) => (a.KeyType === 'HASH' ? -1 : 1)).map((k) => k.AttributeName!);
+  return keyNamesOf(out.Table?.KeySchema);
 }
 
 /** The phases of one backfill, in order; one progress bar runs through all of them. */
@@ -168,11 +166,11 @@ function pool(limit: number) {
  * verify reports it as not-deleted and the next backfill's sweep repairs it.
  * Finally the row counts in the replication-state table are corrected to what the replica holds.
  */
-export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProgress: (p: BackfillProgress) => void = () => {}, nowMs: () => number = Date.now): Promise<BackfillProgress> {
+export async function backfill(client: DynamoDBClient, feed: NamedReplicaFeed, onProgress: (p: BackfillProgress) => void = () => {}, nowMs: () => number = Date.now): Promise<BackfillProgress> {
   const startedAt = nowMs();
   const store = new DynamoDbReplicaStore(client);
-  const state = pair.stateTable ? new StateRepository(client, pair.stateTable) : undefined;
-  const keyNames = await keyNamesOf(client, pair.source);
+  const state = feed.stateTable ? new StateRepository(client, feed.stateTable) : undefined;
+  const keyNames = await tableKeyNames(client, feed.source);
   const id = (item: AttributeMap) => canonical(keyOf(item, keyNames));
   const progress: BackfillProgress = { phase: 'count', done: 0, total: 0, sourceItems: 0, scanned: 0, written: 0, skipped: 0, tombstoned: 0, invalid: 0, scrubbed: 0, elapsedMs: 0, itemsPerSec: 0, etaMs: null };
   let lastReport = 0;
@@ -187,16 +185,16 @@ export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProg
     published.publish({ ...progress }, now);
   };
   // The replication view shows a backfill under way from this row: one write in flight at a time, the latest wins.
-  const published = latestOnly((p: BackfillProgress, at: number) => (state ? state.recordBackfill(pair.replica, pair.source, p, at) : Promise.resolve()));
+  const published = latestOnly((p: BackfillProgress, at: number) => (state ? state.recordBackfill(feed.replica, feed.source, p, at) : Promise.resolve()));
   report(true);
 
-  const [sourceItems, replicaRows] = await Promise.all([countItems(client, pair.source), countItems(client, pair.replica)]);
+  const [sourceItems, replicaRows] = await Promise.all([countItems(client, feed.source), countItems(client, feed.replica)]);
   Object.assign(progress, { sourceItems, total: sourceItems + replicaRows, phase: 'read-replica' });
-  const recordedAtStart = state ? await recordedRows(state, pair.replica) : { rows: 0, tombstoneRows: 0 };
+  const recordedAtStart = state ? await recordedRows(state, feed.replica) : { rows: 0, tombstoneRows: 0 };
   report(true);
 
   const held = new Map<string, AttributeMap>();
-  await parallelScan(client, pair.replica, (page) => {
+  await parallelScan(client, feed.replica, (page) => {
     for (const row of page) held.set(id(row), row);
     progress.done += page.length;
     report();
@@ -220,7 +218,7 @@ export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProg
   const unchecked = new Map<string, { keys: AttributeMap; version: number }>();
   const putTombstone = async (keys: AttributeMap, version: number) => {
     const marker = tombstone(keys, version, nowMs());
-    const before = await store.putIfNewer(pair.replica, marker, version);
+    const before = await store.putIfNewer(feed.replica, marker, version);
     if (before !== undefined) {
       progress.tombstoned++;
       applyDelta(countChange(before, marker));
@@ -230,9 +228,9 @@ export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProg
   const flush = async () => {
     const items = batch;
     batch = [];
-    if (items.length > 0) await batches.run(() => batchPut(client, pair.replica, items));
+    if (items.length > 0) await batches.run(() => batchPut(client, feed.replica, items));
   };
-  await parallelScan(client, pair.source, async (page) => {
+  await parallelScan(client, feed.source, async (page) => {
     for (const item of page) {
       const key = id(item);
       seen.add(key);
@@ -246,7 +244,7 @@ export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProg
         continue;
       }
       const keys = keyOf(item, keyNames);
-      const projected = project(item, keys, pair.attributes);
+      const projected = project(item, keys, feed.attributes);
       const held_ = Number(copy?.[VERSION_ATTRIBUTE]?.N ?? 0);
       if ((copy && canonical(copy) === canonical(projected)) || held_ > version || (held_ === version && isTombstone(copy))) {
         progress.skipped++;
@@ -255,7 +253,7 @@ export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProg
       if (copy && !isTombstone(copy) && held_ === version) {
         // Same version, other attributes: a row written before the read model existed.
         await writes.run(async () => {
-          if (await scrub(client, pair, copy, keys, version)) progress.scrubbed++;
+          if (await scrub(client, feed, copy, keys, version)) progress.scrubbed++;
           else progress.skipped++;
         });
         continue;
@@ -289,7 +287,7 @@ export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProg
     }
     report();
   };
-  if (unchecked.size > 0) await Promise.all([parallelScan(client, pair.source, collect(again.source)), parallelScan(client, pair.replica, collect(again.replica))]);
+  if (unchecked.size > 0) await Promise.all([parallelScan(client, feed.source, collect(again.source)), parallelScan(client, feed.replica, collect(again.replica))]);
   progress.total = progress.done;
   for (const [key, { keys, version }] of unchecked) {
     const current = again.source.get(key);
@@ -297,10 +295,10 @@ export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProg
     const rowVersion = Number(row?.[VERSION_ATTRIBUTE]?.N ?? 0);
     if (current) {
       const currentVersion = Number(current[VERSION_ATTRIBUTE]?.N);
-      const projected = project(current, keys, pair.attributes);
+      const projected = project(current, keys, feed.attributes);
       if (row && rowVersion >= currentVersion && (isTombstone(row) || canonical(row) === canonical(projected))) continue;
       await writes.run(async () => {
-        const before = await store.putIfNewer(pair.replica, projected, currentVersion);
+        const before = await store.putIfNewer(feed.replica, projected, currentVersion);
         if (before !== undefined) applyDelta(countChange(before, projected));
       });
     } else if (!isTombstone(row)) {
@@ -327,7 +325,7 @@ export async function backfill(client: DynamoDBClient, pair: ReplicaPair, onProg
   await writes.drain();
 
   progress.phase = 'done';
-  if (state) await correctCounts(state, pair, correction, progress);
+  if (state) await correctCounts(state, feed, correction, progress);
   report(true);
   await published.flush();
   return { ...progress };
@@ -381,13 +379,13 @@ async function recordedRows(state: StateRepository, replica: string): Promise<{ 
 }
 
 /** Rewrites a live row without the attributes outside its read model, unless a newer change replaced it meanwhile. */
-async function scrub(client: DynamoDBClient, pair: ReplicaPair, row: AttributeMap, key: AttributeMap, version: number): Promise<boolean> {
-  const projected = project(row, key, pair.attributes);
+async function scrub(client: DynamoDBClient, feed: NamedReplicaFeed, row: AttributeMap, key: AttributeMap, version: number): Promise<boolean> {
+  const projected = project(row, key, feed.attributes);
   if (Object.keys(projected).length === Object.keys(row).length) return false;
   try {
     await client.send(
       new PutItemCommand({
-        TableName: pair.replica,
+        TableName: feed.replica,
         Item: projected,
         ConditionExpression: '#v = :v AND attribute_not_exists(#d)',
         ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE, '#d': TOMBSTONE_ATTRIBUTE },
@@ -408,10 +406,10 @@ async function scrub(client: DynamoDBClient, pair: ReplicaPair, row: AttributeMa
  * correction is exact on a quiet replica; changes applied between the count read and the replica scan
  * can leave it off by those.
  */
-async function correctCounts(state: StateRepository, pair: ReplicaPair, correction: { rows: number; tombstoneRows: number }, progress: BackfillProgress): Promise<void> {
+async function correctCounts(state: StateRepository, feed: NamedReplicaFeed, correction: { rows: number; tombstoneRows: number }, progress: BackfillProgress): Promise<void> {
   await state.record({
-    replica: pair.replica,
-    source: pair.source,
+    replica: feed.replica,
+    source: feed.source,
     shardId: BACKFILL_SHARD,
     applied: progress.written + progress.tombstoned + progress.scrubbed,
     skipped: progress.skipped,
@@ -436,48 +434,48 @@ export interface Difference {
  * Compares a source with its replica item by item: live source items must be copied exactly as their
  * projection onto the read model, deleted ones absent or tombstoned.
  */
-export async function compare(client: DynamoDBClient, pair: ReplicaPair): Promise<Difference[]> {
-  const keyNames = await keyNamesOf(client, pair.source);
+export async function compare(client: DynamoDBClient, feed: NamedReplicaFeed): Promise<Difference[]> {
+  const keyNames = await tableKeyNames(client, feed.source);
   const id = (item: AttributeMap) => canonical(keyOf(item, keyNames));
   const source = new Map<string, AttributeMap>();
-  for await (const page of scanAll(client, pair.source)) for (const item of page) source.set(id(item), item);
+  for await (const page of scanAll(client, feed.source)) for (const item of page) source.set(id(item), item);
   const replica = new Map<string, AttributeMap>();
-  for await (const page of scanAll(client, pair.replica)) for (const item of page) replica.set(id(item), item);
+  for await (const page of scanAll(client, feed.replica)) for (const item of page) replica.set(id(item), item);
   const differences: Difference[] = [];
   for (const [key, item] of source) {
     const copy = replica.get(key);
-    const diff = differenceOf(pair, keyOf(item, keyNames), item, copy);
+    const diff = differenceOf(feed, keyOf(item, keyNames), item, copy);
     if (diff) differences.push(diff);
   }
   for (const [key, copy] of replica) {
-    if (!source.has(key) && !isTombstone(copy)) differences.push(differenceOf(pair, keyOf(copy, keyNames), undefined, copy)!);
+    if (!source.has(key) && !isTombstone(copy)) differences.push(differenceOf(feed, keyOf(copy, keyNames), undefined, copy)!);
   }
   return differences;
 }
 
-export function differenceOf(pair: Pick<ReplicaPair, 'name' | 'attributes'>, key: AttributeMap, item: AttributeMap | undefined, copy: AttributeMap | undefined): Difference | undefined {
+export function differenceOf(feed: Pick<NamedReplicaFeed, 'name' | 'attributes'>, key: AttributeMap, item: AttributeMap | undefined, copy: AttributeMap | undefined): Difference | undefined {
   const sourceVersion = item ? Number(item[VERSION_ATTRIBUTE]?.N) : undefined;
   const replicaVersion = copy ? Number(copy[VERSION_ATTRIBUTE]?.N) : undefined;
-  const base = { replica: pair.name, key, sourceVersion, replicaVersion };
+  const base = { replica: feed.name, key, sourceVersion, replicaVersion };
   if (!item) return copy && !isTombstone(copy) ? { ...base, kind: 'not-deleted' } : undefined;
   if (!copy || isTombstone(copy)) return { ...base, kind: 'missing' };
-  const expected = project(item, key, pair.attributes);
+  const expected = project(item, key, feed.attributes);
   if (canonical(expected) === canonical(copy)) return undefined;
   // A row holding more than its read model is a leak, whatever its version: report it as such.
-  if (Object.keys(copy).length > Object.keys(project(copy, key, pair.attributes)).length) return { ...base, kind: 'outside-read-model' };
+  if (Object.keys(copy).length > Object.keys(project(copy, key, feed.attributes)).length) return { ...base, kind: 'outside-read-model' };
   return { ...base, kind: (replicaVersion ?? 0) < (sourceVersion ?? 0) ? 'stale' : 'different' };
 }
 
 /** Re-reads the differing items from both tables (changes may still be in flight) and keeps those that persist. */
-export async function recheck(client: DynamoDBClient, pairs: ReplicaPair[], differences: Difference[]): Promise<Difference[]> {
+export async function recheck(client: DynamoDBClient, feeds: NamedReplicaFeed[], differences: Difference[]): Promise<Difference[]> {
   const remaining: Difference[] = [];
   for (const diff of differences) {
-    const pair = pairs.find((p) => p.name === diff.replica)!;
+    const feed = feeds.find((p) => p.name === diff.replica)!;
     const [item, copy] = await Promise.all([
-      client.send(new GetItemCommand({ TableName: pair.source, Key: diff.key, ConsistentRead: true })),
-      client.send(new GetItemCommand({ TableName: pair.replica, Key: diff.key, ConsistentRead: true })),
+      client.send(new GetItemCommand({ TableName: feed.source, Key: diff.key, ConsistentRead: true })),
+      client.send(new GetItemCommand({ TableName: feed.replica, Key: diff.key, ConsistentRead: true })),
     ]);
-    const again = differenceOf(pair, diff.key, item.Item, copy.Item);
+    const again = differenceOf(feed, diff.key, item.Item, copy.Item);
     if (again) remaining.push(again);
   }
   return remaining;

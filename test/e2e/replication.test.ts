@@ -1,7 +1,7 @@
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Page } from 'playwright-core';
 import { StateRepository } from '../../lambdas/replicator/state-repository';
-import { backfill, replicaPair } from '../../scripts/replicas/sync';
+import { backfill, namedReplicaFeed } from '../../scripts/replicas/sync';
 import { replicas } from '../../topology/index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFetch, E2E_TIMEOUT_MS, eventually, hasChromium, openPage, registerInUi, startE2e, uniqueName, type E2eEnv } from './harness';
@@ -68,7 +68,7 @@ describe.skipIf(!hasChromium)('browser: replication view', { timeout: E2E_TIMEOU
     const { page, context, problems } = await openPage(env);
     await registerInUi(page, uniqueName('backfill-watcher'));
     const db = new DynamoDBClient({ endpoint: env.stack.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
-    const pair = replicaPair(replicas.find((r) => r.name === REPLICA)!, (logical) => env.stack.tableName(logical as never), env.stack.tableName('replication-state'));
+    const pair = namedReplicaFeed(replicas.find((r) => r.name === REPLICA)!, (logical) => env.stack.tableName(logical as never), env.stack.tableName('replication-state'));
     for (let i = 0; i < 20; i++) {
       await db.send(new PutItemCommand({ TableName: pair.source, Item: { userId: { S: 'seeded' }, key: { S: `k${i}` }, status: { N: '1' }, version: { N: '1' } } }));
     }

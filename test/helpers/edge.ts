@@ -1,3 +1,4 @@
+import type { httpHandler } from '../../lambdas/shared/http';
 import { startSecretsManager, type SecretsManager } from '../../local/secrets';
 
 /** The origin secret unit tests put in their local Secrets Manager; `httpEvent` sends it by default. */
@@ -17,4 +18,13 @@ export async function startEdgeSecrets(secrets: Record<string, string> = {}): Pr
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   Object.assign(process.env, { ORIGIN_VERIFY_SECRET: TEST_ORIGIN_SECRET_ID, AWS_ENDPOINT_URL_SECRETS_MANAGER: manager.endpoint });
   return manager;
+}
+
+/**
+ * An httpHandler built on its first request, as a handler module is imported after the environment
+ * is set: its origin guard then reads the secret from the Secrets Manager `startEdgeSecrets` started.
+ */
+export function lazyHttpHandler(build: () => ReturnType<typeof httpHandler>): ReturnType<typeof httpHandler> {
+  let built: ReturnType<typeof httpHandler> | undefined;
+  return (event, context) => (built ??= build())(event, context);
 }

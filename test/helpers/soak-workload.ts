@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Stack } from '../../local/index';
 import { replicas } from '../../topology/index';
-import { compare, recheck, replicaPair, type Difference, type ReplicaPair } from '../../scripts/replicas/sync';
+import { compare, recheck, namedReplicaFeed, type Difference, type NamedReplicaFeed } from '../../scripts/replicas/sync';
 import { Client, dynamoClient, scanTable, signedIn } from './probes';
 
 /**
@@ -231,12 +231,12 @@ export class SoakRun {
   /** After the replicator is idle: every replica equals its source, item by item (as `npm run replicas -- verify`). */
   async checkReplicas(stack: Pick<Stack, 'replication' | 'tableName' | 'dynamoEndpoint'>, db: DynamoDBClient): Promise<Difference[]> {
     await stack.replication.waitIdle(60_000);
-    const pairs: ReplicaPair[] = replicas.map((r) => replicaPair(r, stack.tableName));
-    let differences = (await Promise.all(pairs.map((pair) => compare(db, pair)))).flat();
+    const feeds: NamedReplicaFeed[] = replicas.map((r) => namedReplicaFeed(r, stack.tableName));
+    let differences = (await Promise.all(feeds.map((feed) => compare(db, feed)))).flat();
     // Changes still in flight settle within moments; persisting differences are real.
     for (let i = 0; i < 20 && differences.length > 0; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      differences = await recheck(db, pairs, differences);
+      differences = await recheck(db, feeds, differences);
     }
     this.figures.replicaDifferences = differences.length;
     for (const diff of differences.slice(0, 5)) this.figures.samples.push(`replica ${diff.replica} ${diff.kind} ${JSON.stringify(diff.key)}`);

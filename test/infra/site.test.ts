@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { CONTENT_SECURITY_POLICY, HSTS_MAX_AGE_SECONDS } from '../../lambdas/static/security-headers';
+import { CONTENT_SECURITY_POLICY, HSTS_MAX_AGE_SECONDS } from '../../topology/http-policy';
 import { runProgram, secretValue, type ProgramRun } from '../helpers/pulumi-mocks';
 
 vi.mock('../../infra/bundle', async () => (await import('../helpers/pulumi-mocks')).fakeBundleModule());

@@ -1,6 +1,6 @@
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backfill, compare, replicaPair, scanAll } from '../../scripts/replicas/sync';
+import { backfill, compare, namedReplicaFeed, scanAll } from '../../scripts/replicas/sync';
 import { replicas } from '../../topology/index';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { ApiClient } from './replication-api-client';
@@ -24,7 +24,7 @@ describe('backfill on a running stack', () => {
     const ids: string[] = [];
     for (let i = 0; i < 200; i++) ids.push((await api.request('POST', '/api/todos', { title: `todo ${i}` })).json.id);
     expect(await stack.replication.waitIdle(20_000)).toBe(true);
-    const pair = replicaPair(replicas.find((r) => r.name === 'rules-replica-for-user')!, (logical) => stack.tableName(logical as never), stack.tableName('replication-state'));
+    const pair = namedReplicaFeed(replicas.find((r) => r.name === 'rules-replica-for-user')!, (logical) => stack.tableName(logical as never), stack.tableName('replication-state'));
     for await (const page of scanAll(db, pair.replica)) for (const row of page) await db.send(new DeleteItemCommand({ TableName: pair.replica, Key: { userId: row.userId!, key: row.key! } }));
     // Act: backfill while the API creates, renames and deletes
     const deleted: string[] = [];

@@ -6,7 +6,7 @@ import { functionDir } from '../../bundle';
 import { parseReleaseArgs } from '../../scripts/release/args';
 import { EXIT } from '../../scripts/release/errors';
 import { runLocalRelease } from '../../scripts/release/local';
-import { compare, replicaPair } from '../../scripts/replicas/sync';
+import { compare, namedReplicaFeed } from '../../scripts/replicas/sync';
 import type { FunctionSpec } from '../../topology/index';
 import { replicas } from '../../topology/index';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
@@ -151,7 +151,7 @@ describe('npm run release -- --local', () => {
     const db = new DynamoDBClient({ endpoint: stack.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
     try {
       for (const replica of replicas) {
-        expect(await compare(db, replicaPair(replica, stack.tableName, stack.tableName('replication-state')))).toEqual([]);
+        expect(await compare(db, namedReplicaFeed(replica, stack.tableName, stack.tableName('replication-state')))).toEqual([]);
       }
     } finally {
       db.destroy();

@@ -2,17 +2,17 @@ import { BatchWriteItemCommand, DescribeTableCommand, DynamoDBClient, PutItemCom
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateRepository } from '../../lambdas/replicator/state-repository';
 import { replicationStatus } from '../../lambdas/replicator/status';
-import { backfill, compare, replicaPair, scanAll, type BackfillProgress, type ReplicaPair } from '../../scripts/replicas/sync';
-import { replicaRoute, replicas } from '../../topology/index';
+import { backfill, compare, namedReplicaFeed, scanAll, type BackfillProgress, type NamedReplicaFeed } from '../../scripts/replicas/sync';
+import { replicaFeed, replicas } from '../../topology/index';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';
 
 let dynamo: TestDynamo;
 let db: DynamoDBClient;
-let pair: ReplicaPair;
+let feed: NamedReplicaFeed;
 beforeAll(async () => {
   dynamo = await startDynalite();
   db = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
-  pair = replicaPair(replicas.find((r) => r.name === 'users-replica-for-rule')!, (logical) => dynamo.tableNames[logical]!, dynamo.tableNames['replication-state']);
+  feed = namedReplicaFeed(replicas.find((r) => r.name === 'users-replica-for-rule')!, (logical) => dynamo.tableNames[logical]!, dynamo.tableNames['replication-state']);
 });
 afterAll(async () => {
   db?.destroy();
@@ -29,41 +29,41 @@ const put = (table: string, item: Record<string, any>) => db.send(new PutItemCom
 describe('npm run replicas: backfill and verify respect the read model', () => {
   it('verify reports a row holding more than its read model; backfill writes only the read model, strips the rest and corrects the counts', async () => {
     // Prepare: a user the replica never saw, one copied whole (as before read models), and a ghost
-    await put(pair.source, user('ada'));
-    await put(pair.source, user('bob', 3));
-    await put(pair.replica, user('bob', 3));
-    await put(pair.replica, { userName: { S: 'ghost' }, userId: { S: 'id-ghost' }, version: { N: '1' } });
+    await put(feed.source, user('ada'));
+    await put(feed.source, user('bob', 3));
+    await put(feed.replica, user('bob', 3));
+    await put(feed.replica, { userName: { S: 'ghost' }, userId: { S: 'id-ghost' }, version: { N: '1' } });
     // Act
-    const before = await compare(db, pair);
-    const result = await backfill(db, pair);
-    const after = await compare(db, pair);
+    const before = await compare(db, feed);
+    const result = await backfill(db, feed);
+    const after = await compare(db, feed);
     // Assess
     expect(before.map((d) => [d.kind, d.key.userName?.S]).sort()).toEqual([['missing', 'ada'], ['not-deleted', 'ghost'], ['outside-read-model', 'bob']]);
     expect(result).toMatchObject({ written: 1, skipped: 0, tombstoned: 1, scrubbed: 1, invalid: 0 });
     expect(after).toEqual([]);
     const rows = [];
-    for await (const page of scanAll(db, pair.replica)) rows.push(...page);
+    for await (const page of scanAll(db, feed.replica)) rows.push(...page);
     expect(rows.sort((a, b) => a.userName!.S!.localeCompare(b.userName!.S!)).map(({ _expiresAt, ...row }) => row)).toEqual([
       { userName: { S: 'ada' }, userId: { S: 'id-ada' }, displayName: { S: 'ADA' }, sessionVersion: { N: '0' }, version: { N: '1' } },
       { userName: { S: 'bob' }, userId: { S: 'id-bob' }, displayName: { S: 'BOB' }, sessionVersion: { N: '0' }, version: { N: '3' } },
       { userName: { S: 'ghost' }, _deleted: { BOOL: true }, version: { N: '1' } },
     ]);
-    const status = await replicationStatus([replicaRoute(replicas.find((r) => r.name === 'users-replica-for-rule')!, (logical) => dynamo.tableNames[logical]!)], new StateRepository(db, dynamo.tableNames['replication-state']!));
-    expect(status.replicas[0]).toMatchObject({ name: pair.replica, items: 2, tombstones: 1 });
+    const status = await replicationStatus([replicaFeed(replicas.find((r) => r.name === 'users-replica-for-rule')!, (logical) => dynamo.tableNames[logical]!)], new StateRepository(db, dynamo.tableNames['replication-state']!));
+    expect(status.replicas[0]).toMatchObject({ name: feed.replica, items: 2, tombstones: 1 });
   });
 
   it('progress counts the real total on a table whose DescribeTable ItemCount is 0, through every phase up to done = total', async () => {
     // Prepare: 450 more users straight into the source (more than one scan page per segment)
     const names = Array.from({ length: 450 }, (_, i) => `bulk-${String(i).padStart(4, '0')}`);
     for (let i = 0; i < names.length; i += 25) {
-      await db.send(new BatchWriteItemCommand({ RequestItems: { [pair.source]: names.slice(i, i + 25).map((n) => ({ PutRequest: { Item: user(n) } })) } }));
+      await db.send(new BatchWriteItemCommand({ RequestItems: { [feed.source]: names.slice(i, i + 25).map((n) => ({ PutRequest: { Item: user(n) } })) } }));
     }
-    const described = await db.send(new DescribeTableCommand({ TableName: pair.source }));
+    const described = await db.send(new DescribeTableCommand({ TableName: feed.source }));
     const sourceItems = 450 + 2; // ada and bob from the test above
     const replicaRows = 3; // ada, bob, the ghost's tombstone
     // Act
     const seen: BackfillProgress[] = [];
-    const result = await backfill(db, pair, (p) => seen.push(p));
+    const result = await backfill(db, feed, (p) => seen.push(p));
     // Assess
     expect(described.Table?.ItemCount).toBe(0);
     const phases = [...new Set(seen.map((p) => p.phase))];
@@ -74,6 +74,6 @@ describe('npm run replicas: backfill and verify respect the read model', () => {
     // Every item read counts: both tables once, then the written keys again in source and replica (repair).
     const reads = sourceItems + replicaRows + 2 * 450;
     expect(result).toMatchObject({ phase: 'done', done: reads, total: reads, sourceItems, written: 450, skipped: 2 });
-    expect(await compare(db, pair)).toEqual([]);
+    expect(await compare(db, feed)).toEqual([]);
   });
 });

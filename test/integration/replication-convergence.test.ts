@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../local/index';
 import { startLocalStack } from '../helpers/local-stack';
-import { compare, replicaPair, scanAll, type Difference, type ReplicaPair } from '../../scripts/replicas/sync';
+import { compare, namedReplicaFeed, scanAll, type Difference, type NamedReplicaFeed } from '../../scripts/replicas/sync';
 import { replicas } from '../../topology/index';
 import { ApiClient } from './replication-api-client';
 
@@ -75,19 +75,19 @@ describe('replication converges under faults', () => {
     await Promise.all(clients.map((api, i) => randomWorkload(api, Math.ceil(OPS / USERS), random(SEED + i + 1), statuses)));
     const writesDone = performance.now();
     const idle = await stack.replication.waitIdle(120_000);
-    const pairs: ReplicaPair[] = replicas.map((r) => replicaPair(r, stack.tableName));
+    const feeds: NamedReplicaFeed[] = replicas.map((r) => namedReplicaFeed(r, stack.tableName));
     let differences: Difference[] = [];
     for (let attempt = 0; attempt < 50; attempt++) {
-      differences = (await Promise.all(pairs.map((pair) => compare(db, pair)))).flat();
+      differences = (await Promise.all(feeds.map((feed) => compare(db, feed)))).flat();
       if (differences.length === 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const converged = performance.now();
     const reported = (await clients[0]!.request('GET', '/api/replication')).json.replicas as Array<{ name: string; items: number; tombstones: number }>;
-    const counted = await Promise.all(pairs.map(async (pair) => {
+    const counted = await Promise.all(feeds.map(async (feed) => {
       const rows = [];
-      for await (const page of scanAll(db, pair.replica)) rows.push(...page);
-      return { name: pair.replica, items: rows.filter((r) => !r._deleted).length, tombstones: rows.filter((r) => r._deleted).length };
+      for await (const page of scanAll(db, feed.replica)) rows.push(...page);
+      return { name: feed.replica, items: rows.filter((r) => !r._deleted).length, tombstones: rows.filter((r) => r._deleted).length };
     }));
     // Assess
     const status = stack.replication.status();

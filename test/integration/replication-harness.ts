@@ -4,7 +4,7 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { startEventSourceMapping, type EsmFaults, type EsmSettings, type EventSourceMapping } from '../../local/kinesis/event-source-mapping';
 import { startKinesis, type LocalKinesis } from '../../local/kinesis';
 import { startStreamingDestination, type StreamingDestination } from '../../local/dynamodb/streaming-destination';
-import { replicaRoute, replicas } from '../../topology/index';
+import { replicaFeed, replicas } from '../../topology/index';
 import { sessionKeys, type SessionKeys } from '../helpers/factories';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';
 import { startEdgeSecrets } from '../helpers/edge';
@@ -40,7 +40,7 @@ export async function startPipeline(options: { faults?: EsmFaults; settings?: Pa
   // The replicator's HTTP route checks the edge's origin header like every function behind the API.
   const edgeSecrets = await startEdgeSecrets();
   Object.assign(process.env, {
-    REPLICAS: JSON.stringify(replicas.map((r) => replicaRoute(r, (logical) => names[logical]!))),
+    REPLICAS: JSON.stringify(replicas.map((r) => replicaFeed(r, (logical) => names[logical]!))),
     REPLICATION_STATE_TABLE: names['replication-state'],
     SESSION_PUBLIC_KEYS: JSON.stringify({ keys: [keys.publicJwk] }),
     LOG_LEVEL: 'ERROR',

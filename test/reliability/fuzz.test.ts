@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../local/index';
 import { routes } from '../../topology/index';
-import { SECURITY_HEADERS } from '../../lambdas/static/security-headers';
+import { SECURITY_HEADERS } from '../../topology/http-policy';
 import { Client, contractViolation, dynamoClient, fingerprint, rawRequest, signedIn, watchPool } from '../helpers/probes';
 import { startLocalStack } from '../helpers/local-stack';
 

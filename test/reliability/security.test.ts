@@ -3,7 +3,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../local/index';
-import { SECURITY_HEADERS } from '../../lambdas/static/security-headers';
+import { SECURITY_HEADERS } from '../../topology/http-policy';
 import { Client, dynamoClient, eventually, fingerprint, PASSWORD, scanTable, signedIn, sleep } from '../helpers/probes';
 import { startLocalStack } from '../helpers/local-stack';
 

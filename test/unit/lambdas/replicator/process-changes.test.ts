@@ -4,14 +4,14 @@ import type { ShardProgress } from '../../../../lambdas/replicator/state-reposit
 import { createLogger } from '../../../../lambdas/shared/logger';
 import { changeRecord, kinesisEvent, kinesisRecord, MemoryReplicaStore } from './change-builders';
 
-const routes = [{ replica: 'rules-replica', source: 'rules', attributes: { name: 'S' } } as const];
+const feeds = [{ replica: 'rules-replica', source: 'rules', attributes: { name: 'S' } } as const];
 const logger = createLogger('replicator-test');
 logger.setLogLevel('SILENT');
 
 function deps() {
   const saved: ShardProgress[] = [];
   const store = new MemoryReplicaStore();
-  return { saved, store, deps: { routes, store, logger, state: { record: async (p: ShardProgress) => void saved.push({ ...p }) }, now: () => 1_700_000_001_000 } };
+  return { saved, store, deps: { feeds, store, logger, state: { record: async (p: ShardProgress) => void saved.push({ ...p }) }, now: () => 1_700_000_001_000 } };
 }
 
 describe('processChanges', () => {

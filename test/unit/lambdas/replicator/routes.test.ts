@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseReplicaRoutes } from '../../../../lambdas/replicator/routes';
+import { parseReplicaFeeds } from '../../../../lambdas/replicator/feeds';
 
-describe('parseReplicaRoutes (env REPLICAS)', () => {
+describe('parseReplicaFeeds (env REPLICAS)', () => {
   it('reads each replica\'s physical names and read model', () => {
-    expect(parseReplicaRoutes('[{"replica":"r","source":"s","attributes":{"status":"N","name":"S","done":"BOOL"}}]')).toEqual([
+    expect(parseReplicaFeeds('[{"replica":"r","source":"s","attributes":{"status":"N","name":"S","done":"BOOL"}}]')).toEqual([
       { replica: 'r', source: 's', attributes: { status: 'N', name: 'S', done: 'BOOL' } },
     ]);
   });
@@ -14,6 +14,6 @@ describe('parseReplicaRoutes (env REPLICAS)', () => {
     ['an unknown type', '[{"replica":"r","source":"s","attributes":{"tags":"SS"}}]', /REPLICAS\[0\]\.attributes\.tags must be one of S, N, BOOL/],
     ['the bookkeeping', '[{"replica":"r","source":"s","attributes":{"version":"N"}}]', /REPLICAS\[0\]\.attributes\.version is replication bookkeeping/],
   ])('refuses %s', (_what, json, message) => {
-    expect(() => parseReplicaRoutes(json)).toThrow(message);
+    expect(() => parseReplicaFeeds(json)).toThrow(message);
   });
 });

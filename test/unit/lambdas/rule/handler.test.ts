@@ -1,7 +1,7 @@
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bodyOf, httpEvent, sessionClaims, sessionKeys, sessionTokenFor, type HttpEventOptions, type SessionKeys } from '../../../helpers/factories';
 import { startDynalite, type TestDynamo } from '../../../helpers/dynalite';
 import { startEdgeSecrets } from '../../../helpers/edge';
@@ -121,20 +121,30 @@ describe('Todo-Backend resource API', () => {
     expect(bodyOf(fetched)).toEqual(created);
   });
 
-  it('fills owner from the users replica and lets PUBLIC_BASE_URL set the url', async () => {
+  it('fills owner from the users replica and lets PUBLIC_BASE_URL, read at cold start, set the url', async () => {
     // Prepare
     const dora = sessionClaims({ userName: 'Dora' });
     tokens.set(dora.userId, await sessionTokenFor(keys, dora));
     const replicaItem = { userName: 'dora', userId: dora.userId, displayName: 'Dora the Explorer', sessionVersion: 1, version: 1 };
     await dynamo.documentClient.send(new PutCommand({ TableName: dynamo.tableNames['users-replica-for-rule'], Item: replicaItem }));
+    vi.resetModules();
     process.env.PUBLIC_BASE_URL = 'https://d123.cloudfront.net/';
+    const coldStarted = ((await import('../../../../lambdas/rule/handler')) as { handler: Handler }).handler;
+    delete process.env.PUBLIC_BASE_URL;
+    const event = httpEvent({ routeKey: 'POST /api/todos', path: '/api/todos', body: { title: 'Map the cave' }, headers: { authorization: `Bearer ${tokens.get(dora.userId)}` } });
 
     // Act
-    const created = await create(dora, 'Map the cave').finally(() => delete process.env.PUBLIC_BASE_URL);
+    const created = bodyOf<TodoBody>(await coldStarted(event));
+    const afterColdStart = await create(dora, 'Map the river');
+    process.env.PUBLIC_BASE_URL = 'https://changed-later.example/';
+    const changedLater = await create(dora, 'Map the hills').finally(() => delete process.env.PUBLIC_BASE_URL);
 
     // Assess
     expect(created.owner).toBe('Dora the Explorer');
     expect(created.url).toBe(`https://d123.cloudfront.net/api/todos/${created.id}`);
+    // The instance started without it keeps the caller's host: the environment is not read per request.
+    expect(afterColdStart.url).toBe(`https://todo.example.com/api/todos/${afterColdStart.id}`);
+    expect(changedLater.url).toBe(`https://todo.example.com/api/todos/${changedLater.id}`);
   });
 
   it('patches with If-Match and answers 409 on a stale version', async () => {

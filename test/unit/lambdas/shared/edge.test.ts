@@ -3,7 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientAddress, originGuard, secretsManagerSource, viewerAddress } from '../../../../lambdas/shared/edge';
 import { httpHandler, json } from '../../../../lambdas/shared/http';
-import { startEdgeSecrets, TEST_ORIGIN_SECRET } from '../../../helpers/edge';
+import { lazyHttpHandler, startEdgeSecrets, TEST_ORIGIN_SECRET, TEST_ORIGIN_SECRET_ID } from '../../../helpers/edge';
 import { bodyOf, httpEvent } from '../../../helpers/factories';
 import { startSecretsManager, type SecretsManager } from '../../../helpers/secrets-manager';
 
@@ -27,12 +27,12 @@ const withOrigin = (value: string | undefined) =>
 
 describe('httpHandler behind the edge', () => {
   const seen: Array<Record<string, string | undefined>> = [];
-  const handler = httpHandler(logger, {
+  const handler = lazyHttpHandler(() => httpHandler(logger, {
     'GET /things': async (event) => {
       seen.push(event.headers);
       return json(200, { ok: true });
     },
-  });
+  }, { originSecretId: TEST_ORIGIN_SECRET_ID }));
 
   it('runs the route for a request carrying the origin secret, which the route never sees', async () => {
     // Act

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Conflict } from '../../../../lambdas/shared/errors';
 import { httpHandler, json, parseBody, publicBaseUrl } from '../../../../lambdas/shared/http';
-import { startEdgeSecrets } from '../../../helpers/edge';
+import { lazyHttpHandler, startEdgeSecrets, TEST_ORIGIN_SECRET_ID } from '../../../helpers/edge';
 import { bodyOf, httpEvent } from '../../../helpers/factories';
 import type { SecretsManager } from '../../../helpers/secrets-manager';
 
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('httpHandler', () => {
-  const handler = httpHandler(logger, {
+  const handler = lazyHttpHandler(() => httpHandler(logger, {
     'POST /things': async (event) => json(201, parseBody(event, schema)),
     'GET /things/{id}': async () => {
       throw new Conflict('stale', 'VersionConflict');
@@ -28,7 +28,7 @@ describe('httpHandler', () => {
     'GET /boom': async () => {
       throw new Error('secret internals: table arn:aws:dynamodb:...');
     },
-  });
+  }, { originSecretId: TEST_ORIGIN_SECRET_ID }));
 
   it('dispatches on the route key and echoes the request id', async () => {
     // Prepare
@@ -90,15 +90,13 @@ describe('httpHandler', () => {
 });
 
 describe('publicBaseUrl', () => {
-  it('prefers PUBLIC_BASE_URL over the Host header', () => {
+  it('prefers the configured PUBLIC_BASE_URL over the Host header', () => {
     // Prepare
     const event = httpEvent({ headers: { host: 'abc.execute-api.us-east-1.amazonaws.com' } });
 
     // Act
-    const fromHost = publicBaseUrl(event);
-    process.env.PUBLIC_BASE_URL = 'https://todo.example.org/';
-    const configured = publicBaseUrl(event);
-    delete process.env.PUBLIC_BASE_URL;
+    const fromHost = publicBaseUrl(event, undefined);
+    const configured = publicBaseUrl(event, 'https://todo.example.org/');
 
     // Assess
     expect(fromHost).toBe('https://abc.execute-api.us-east-1.amazonaws.com');

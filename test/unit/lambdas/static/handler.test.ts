@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECURITY_HEADERS } from '../../../../lambdas/static/security-headers';
+import { SECURITY_HEADERS } from '../../../../topology/http-policy';
 import { startEdgeSecrets } from '../../../helpers/edge';
 import { bodyOf, httpEvent } from '../../../helpers/factories';
 import type { SecretsManager } from '../../../helpers/secrets-manager';

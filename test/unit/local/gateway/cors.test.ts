@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { corsConfig, corsHeaders, isPreflight, parseAllowedOrigins, preflightHeaders } from '../../../../local/gateway/cors';
+import { corsConfig, corsHeaders, isPreflight, preflightHeaders } from '../../../../local/gateway/cors';
+import { parseOrigins } from '../../../../topology/http-policy';
 
 describe('CORS', () => {
   const config = corsConfig(['https://app.example.com']);
 
   it('parses the allowed origins list', () => {
-    expect(parseAllowedOrigins(' https://a.example/ ,https://b.example,,')).toEqual(['https://a.example', 'https://b.example']);
-    expect(parseAllowedOrigins(undefined)).toEqual([]);
+    expect(parseOrigins(' https://a.example/ ,https://b.example,,')).toEqual(['https://a.example', 'https://b.example']);
+    expect(parseOrigins(undefined)).toEqual([]);
   });
 
   it('allows listed origins with credentials and exposes the request id', () => {

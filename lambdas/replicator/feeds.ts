@@ -1,7 +1,7 @@
-import { TOMBSTONE_ATTRIBUTE, TOMBSTONE_TTL_ATTRIBUTE, VERSION_ATTRIBUTE, type AttributeType, type ReadModel, type ReplicaRoute } from '../../topology/index';
+import { TOMBSTONE_ATTRIBUTE, TOMBSTONE_TTL_ATTRIBUTE, VERSION_ATTRIBUTE, type AttributeType, type ReadModel, type ReplicaFeed } from '../../topology/index';
 import { MalformedChangeRecord } from './decode';
 
-export type { ReplicaRoute };
+export type { ReplicaFeed };
 
 const TYPES: readonly AttributeType[] = ['S', 'N', 'BOOL'];
 const BOOKKEEPING = new Set([VERSION_ATTRIBUTE, TOMBSTONE_ATTRIBUTE, TOMBSTONE_TTL_ATTRIBUTE]);
@@ -11,11 +11,11 @@ const BOOKKEEPING = new Set([VERSION_ATTRIBUTE, TOMBSTONE_ATTRIBUTE, TOMBSTONE_T
  * "attributes": { "<name>": "S" | "N" | "BOOL" } }]`. A replica without its read model is a
  * configuration error, never "copy everything".
  */
-export function parseReplicaRoutes(json: string): ReplicaRoute[] {
+export function parseReplicaFeeds(json: string): ReplicaFeed[] {
   const value: unknown = JSON.parse(json);
   if (!Array.isArray(value)) throw new Error('REPLICAS must be a JSON array of { replica, source, attributes }');
   return value.map((entry, i) => {
-    const { replica, source, attributes } = (entry ?? {}) as Partial<ReplicaRoute>;
+    const { replica, source, attributes } = (entry ?? {}) as Partial<ReplicaFeed>;
     if (typeof replica !== 'string' || !replica || typeof source !== 'string' || !source) {
       throw new Error(`REPLICAS[${i}] needs string "replica" and "source" table names`);
     }
@@ -32,9 +32,9 @@ function parseReadModel(value: unknown, where: string): ReadModel {
   return value as ReadModel;
 }
 
-/** The replicas a source table feeds; a table nobody replicates is a routing error, not a silent drop. */
-export function routesFor(routes: readonly ReplicaRoute[], tableName: string): ReplicaRoute[] {
-  const matched = routes.filter((route) => route.source === tableName);
+/** The feeds of a source table; a table nobody replicates is a configuration error, not a silent drop. */
+export function feedsOf(feeds: readonly ReplicaFeed[], tableName: string): ReplicaFeed[] {
+  const matched = feeds.filter((feed) => feed.source === tableName);
   if (matched.length === 0) throw new MalformedChangeRecord(`no replica is configured for table "${tableName}"`);
   return matched;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chooseVersion, routingProblem } from '../../../local/lambda/alias';
+import { chooseVersion, routingProblem } from '../../../../local/lambda/alias';
 
 describe('weighted alias routing', () => {
   it('sends a draw below the additional weight to the additional version, the rest to the primary', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alarmState, p99, rolloutAlarms, type LocalAlarm } from '../../../local/cloudwatch/alarms';
-import { MetricLog, type MetricSample } from '../../../local/cloudwatch/metrics';
+import { alarmState, p99, rolloutAlarms, type LocalAlarm } from '../../../../local/cloudwatch/alarms';
+import { MetricLog, type MetricSample } from '../../../../local/cloudwatch/metrics';
 
 const NOW = 1_000_000;
 let seq = 0;

@@ -1,0 +1,88 @@
+import { ENV, environmentOf, type Binding } from '../../topology/environment';
+import { parseOrigins } from '../../topology/http-policy';
+import { functionSpec, replicas, tableSpec, type FunctionName, type ReplicaName, type SettingOf, type TableName } from '../../topology/index';
+
+/**
+ * A function's configuration, read from its environment once, at cold start, by the keys topology
+ * declares for it (topology/environment.ts). A missing table, replica or key fails the cold start and
+ * names the key; nothing in a request path reads `process.env`.
+ */
+export interface FunctionConfig<F extends FunctionName = FunctionName> {
+  service: F;
+  logLevel: string;
+  metricsNamespace: string;
+  /** The site's public base URL without trailing slash; undefined: the caller's Host. */
+  publicBaseUrl: string | undefined;
+  cookieSecure: boolean;
+  /** Extra origins allowed to call with credentials, parsed once. */
+  corsOrigins: string[];
+  /** Secrets Manager id of the origin secret; undefined: every request is refused. */
+  originSecretId: string | undefined;
+  /** The verification JWKS (JSON); only functions with a session key. */
+  sessionPublicKeys: string;
+  /** Secrets Manager id of the signing key; only the function holding the private key. */
+  sessionSigningKeySecretId: string;
+  /** The replicator's `REPLICAS` (JSON). */
+  replicaFeeds: string;
+  /** Physical name of a table the function owns. */
+  table(name: TableName): string;
+  /** Physical name of a replica the function reads. */
+  replica(name: ReplicaName): string;
+  /** One of the function's own numeric settings (topology `SETTINGS`). */
+  number(key: SettingOf<F>): number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function functionConfig<F extends FunctionName>(name: F, env: Env = process.env): FunctionConfig<F> {
+  const declared = environmentOf(functionSpec(name), replicas);
+  const keyOf = (test: (b: Binding) => boolean) => Object.entries(declared).find(([, b]) => test(b))?.[0];
+  const present = (key: string) => (env[key] === undefined || env[key] === '' ? undefined : env[key]);
+  /** A binding the function cannot run without: read now, so a bad deployment fails at cold start. */
+  const required = (key: string | undefined, what: string): (() => string) => {
+    if (key === undefined) return () => { throw new Error(`the ${name} function has no ${what} in topology`); };
+    const value = present(key);
+    if (value === undefined) throw new Error(`${key} environment variable is not set`);
+    return () => value;
+  };
+  const tables = new Map(Object.entries(declared).flatMap(([key, b]) => (b.kind === 'table' ? [[b.table, required(key, `table ${b.table}`)()] as const] : [])));
+  const replicaNames = new Map(Object.entries(declared).flatMap(([key, b]) => (b.kind === 'replica' ? [[b.replica, required(key, `replica ${b.replica}`)()] as const] : [])));
+  const numbers = new Map(Object.entries(declared).flatMap(([key, b]) => {
+    if (b.kind !== 'setting') return [];
+    const raw = present(key) ?? b.value;
+    const value = Number(raw);
+    return Number.isFinite(value) ? [[key, value] as const] : [];
+  }));
+  const sessionPublicKeys = declared[ENV.sessionPublicKeys] ? required(ENV.sessionPublicKeys, 'session public keys') : required(undefined, 'session public keys');
+  const signingKey = declared[ENV.sessionSigningKey] ? required(ENV.sessionSigningKey, 'session signing key') : required(undefined, 'session signing key');
+  const feeds = declared[ENV.replicaFeeds] ? required(ENV.replicaFeeds, 'replica feeds') : required(undefined, 'replica feeds');
+  const secure = present(ENV.cookieSecure);
+  return {
+    service: name,
+    // Powertools' own variable still works where LOG_LEVEL is not set.
+    logLevel: (present(ENV.logLevel) ?? present('POWERTOOLS_LOG_LEVEL') ?? 'INFO').toUpperCase(),
+    metricsNamespace: present(ENV.metricsNamespace) ?? (declared[ENV.metricsNamespace] as { value: string }).value,
+    publicBaseUrl: present(ENV.publicUrl)?.replace(/\/+$/, ''),
+    cookieSecure: secure === undefined ? true : secure === 'true' || secure === '1',
+    corsOrigins: parseOrigins(present(ENV.corsOrigins)),
+    originSecretId: keyOf((b) => b.kind === 'originSecret') ? present(ENV.originSecret) : undefined,
+    get sessionPublicKeys() { return sessionPublicKeys(); },
+    get sessionSigningKeySecretId() { return signingKey(); },
+    get replicaFeeds() { return feeds(); },
+    table(table) {
+      const value = tables.get(table);
+      if (value === undefined) throw new Error(`the ${name} function does not own table ${tableSpec(table).name}`);
+      return value;
+    },
+    replica(replica) {
+      const value = replicaNames.get(replica);
+      if (value === undefined) throw new Error(`the ${name} function does not read replica ${replica}`);
+      return value;
+    },
+    number(key) {
+      const value = numbers.get(key);
+      if (value === undefined) throw new Error(`${key} is not a numeric setting of the ${name} function (or is not a number)`);
+      return value;
+    },
+  };
+}
