@@ -16,6 +16,8 @@ import { attachLogView } from './logs/view';
 import { startSecretsManager } from './secrets';
 import { memoryStackDir, writeStackFile } from './stack-file';
 import { startStreamingDestination, type StreamingDestination } from './dynamodb/streaming-destination';
+import { localTracer, startTraceCollector } from './traces/collector';
+import { TraceStore } from './traces/store';
 
 export interface StackOptions {
   /** Keep everything in memory: nothing is read from or written to the data dir. */
@@ -61,6 +63,8 @@ export interface Stack {
   replication: EventSourceMapping;
   /** The streaming-destination proxy the functions' DynamoDB calls go through (requests, captured, throttled). */
   changeCapture: Pick<StreamingDestination, 'stats'>;
+  /** The spans the functions and the runtime recorded (`npm run trace`); in the data dir unless in memory. */
+  traces: TraceStore;
   /** Root of persisted state; undefined in memory mode. */
   dataDir: string | undefined;
   /** Its log stream files (read by `npm run logs`): `<dataDir>/logs`, or in memory mode a temporary folder removed at stop. */
@@ -104,7 +108,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Fresh per start: the gateway and the functions that check it start and stop together.
     let secrets: Awaited<ReturnType<typeof startSecretsManager>> | undefined;
     const edge = { originSecret: () => secrets?.current(ORIGIN_SECRET_ID) ?? '' };
-    const gateway = await startGateway({ port: options.port ?? Number(process.env.PORT ?? 3000), corsAllowedOrigins, edge });
+    // The OTLP receiver the functions export their spans to; the gateway and the streaming destination record directly.
+    const traces = await TraceStore.open(dataDir);
+    const collector = await startTraceCollector(traces);
+    stops.push(collector.stop);
+    const tracer = localTracer(traces);
+    const gateway = await startGateway({ port: options.port ?? Number(process.env.PORT ?? 3000), corsAllowedOrigins, edge, tracer });
     stops.push(gateway.stop);
     let keys = await loadSessionKeys(dataDir);
     const dynamo = await startDynamo(dataDir ? { path: path.join(dataDir, 'dynamodb') } : {});
@@ -127,6 +136,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.dynamoFaults ? { faults: options.dynamoFaults } : {}),
       // A record on the stream wakes the mapping's idle poller of that shard (set once the mapping runs).
       onPublished: (shardId) => replication?.wake(shardId),
+      tracer,
     });
     stops.push(capture.stop);
     const endpoints = { dynamodb: capture.endpoint, secretsManager: secrets.endpoint, kinesis: kinesis.endpoint };
@@ -142,7 +152,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       logLevel: process.env.LOG_LEVEL ?? 'INFO',
       taskRoot: path.dirname(bundle),
       path: process.env.PATH ?? '/usr/bin:/bin',
-      extra: { ...(corsAllowedOrigins.length ? { CORS_ALLOWED_ORIGINS: corsAllowedOrigins.join(',') } : {}), ...options.env },
+      extra: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.endpoint, ...(corsAllowedOrigins.length ? { CORS_ALLOWED_ORIGINS: corsAllowedOrigins.join(',') } : {}), ...options.env },
     });
     const settings = functions.map((spec) => {
       const override = options.functions?.[spec.name] ?? {};
@@ -187,8 +197,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const names = Object.fromEntries([...tables, ...replicas].map((t) => [t.name, tableName(t.name)]));
     const routes = replicas.map((r) => ({ replica: tableName(r.name), source: tableName(r.source) }));
     const logsDir = path.join(runtimeDir, 'logs');
-    stops.push(await writeStackFile(runtimeDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: routes, memory: !dataDir, logsDir, functionsNode, pid: process.pid, startedAt: new Date().toISOString() }));
-    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, dataDir, logsDir, functionsNode, tableName, sessionKeys: () => keys, stop };
+    stops.push(await writeStackFile(runtimeDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: routes, memory: !dataDir, logsDir, tracesUrl: collector.url, functionsNode, pid: process.pid, startedAt: new Date().toISOString() }));
+    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, traces, dataDir, logsDir, functionsNode, tableName, sessionKeys: () => keys, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,12 +1,12 @@
 import type { APIGatewayProxyEventV2, Context, KinesisStreamEvent } from 'aws-lambda';
 import { createDocumentClient } from '../shared/clients';
-import { getStringFromEnv } from '../shared/env';
+import { getOptionalStringFromEnv, getStringFromEnv } from '../shared/env';
 import { httpHandler, json } from '../shared/http';
 import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import { authenticator, parseSessionKeySet } from '../shared/session';
-import { createTracer, traceClient } from '../shared/tracer';
+import { traceClient } from '../shared/tracer';
 import { processChanges } from './process-changes';
 import { DynamoDbReplicaStore } from './replica-store';
 import { parseReplicaRoutes } from './routes';
@@ -14,12 +14,12 @@ import { StateRepository } from './state-repository';
 import { replicationStatus } from './status';
 
 const logger = createLogger('replicator');
-const tracer = createTracer('replicator');
 const metrics = createMetrics('replicator');
-const client = traceClient(tracer, createDocumentClient());
+const client = traceClient(createDocumentClient());
 const routes = parseReplicaRoutes(getStringFromEnv('REPLICAS'));
 const state = new StateRepository(client, getStringFromEnv('REPLICATION_STATE_TABLE'));
 const store = new DynamoDbReplicaStore(client);
+const streamName = getOptionalStringFromEnv('CHANGE_STREAM_NAME', 'changes');
 const authenticate = authenticator(parseSessionKeySet(getStringFromEnv('SESSION_PUBLIC_KEYS')));
 
 const http = httpHandler(logger, {
@@ -30,8 +30,8 @@ const http = httpHandler(logger, {
 });
 
 /** One function, two triggers: the Kinesis event source mapping (`Records`) and API Gateway (`routeKey`). */
-export const handler = instrument({ logger, tracer, metrics }, async (event: KinesisStreamEvent | APIGatewayProxyEventV2, context?: Context) => {
-  if ('Records' in event) return processChanges(event, { routes, store, state, logger, metrics }, context);
+export const handler = instrument({ logger, metrics }, async (event: KinesisStreamEvent | APIGatewayProxyEventV2, context?: Context) => {
+  if ('Records' in event) return processChanges(event, { routes, store, state, logger, metrics, streamName }, context);
   if ('routeKey' in event) return http(event, context);
   throw new Error('unsupported event: expected Kinesis Records or an API Gateway routeKey');
 });

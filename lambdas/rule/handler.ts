@@ -7,7 +7,7 @@ import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
 import { countMetric, createMetrics } from '../shared/metrics';
 import { authenticator, parseSessionKeySet } from '../shared/session';
-import { createTracer, traceClient } from '../shared/tracer';
+import { traceClient } from '../shared/tracer';
 import { decodeCursor, encodeCursor, parseIfMatch } from './cursor';
 import { createTodoService, DONE, type Caller } from './domain';
 import { DynamoTodoRepository, ReplicaUserDirectory } from './repository';
@@ -15,9 +15,8 @@ import { ruleCreate, ruleDelete, ruleQuery, ruleUpdate, todoCreate, todoListQuer
 import { queryRules, toRule, toTodo, todoUrl } from './views';
 
 const logger = createLogger('rule');
-const tracer = createTracer('rule');
 const metrics = createMetrics('rule');
-const db = traceClient(tracer, createDocumentClient());
+const db = traceClient(createDocumentClient());
 const todos = createTodoService({ repository: new DynamoTodoRepository(db, getStringFromEnv('RULES_TABLE')), newId: uuidv7 });
 const users = new ReplicaUserDirectory(db, getStringFromEnv('USERS_REPLICA_TABLE'));
 const authenticate = authenticator(parseSessionKeySet(getStringFromEnv('SESSION_PUBLIC_KEYS')));
@@ -44,7 +43,7 @@ function etag(version: number) {
   return { etag: `"${version}"` };
 }
 
-export const handler = instrument({ logger, tracer, metrics }, httpHandler(logger, {
+export const handler = instrument({ logger, metrics }, httpHandler(logger, {
   'GET /api/rule': async (event) => {
     const who = await caller(event);
     const query = parseQuery(event, ruleQuery);

@@ -8,7 +8,7 @@ import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
 import { countMetric, createMetrics } from '../shared/metrics';
 import { assertSameOrigin, authenticator, clearedSessionCookie, parseSessionKeySet, sessionCookie, signSession } from '../shared/session';
-import { createTracer, traceClient } from '../shared/tracer';
+import { traceClient } from '../shared/tracer';
 import { createUserService, toProfile } from './domain';
 import { scryptHasher } from './password';
 import { DynamoLoginAttempts, DynamoUserRepository, ReplicaTodoCounts } from './repository';
@@ -16,9 +16,8 @@ import { loginBody, outLoginBody, registerBody, tokenBody } from './schemas';
 import { signingKeyLoader } from './signing-key';
 
 const logger = createLogger('user');
-const tracer = createTracer('user');
 const metrics = createMetrics('user');
-const db = traceClient(tracer, createDocumentClient());
+const db = traceClient(createDocumentClient());
 const secure = getBooleanFromEnv('COOKIE_SECURE', true);
 const ttlSeconds = getNumberFromEnv('SESSION_TTL_SECONDS', 86400 * 7);
 const publicKeys = parseSessionKeySet(getStringFromEnv('SESSION_PUBLIC_KEYS'));
@@ -64,7 +63,7 @@ async function signIn(event: HttpEvent, credentials: { userName: string; passwor
   return session;
 }
 
-export const handler = instrument({ logger, tracer, metrics }, httpHandler(logger, {
+export const handler = instrument({ logger, metrics }, httpHandler(logger, {
   'POST /api/register': async (event) => {
     const user = await users.register(parseBody(event, registerBody));
     logger.appendKeys({ userId: user.userId });

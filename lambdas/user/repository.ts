@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, typ
 import { RULES_FOR_USER, TOMBSTONE_ATTRIBUTE, type ReplicaItem } from '../../topology/index';
 import { readProjection } from '../shared/replica-read';
 import { isConditionalCheckFailed } from '../shared/errors';
+import { traced } from '../shared/tracing';
 import { StaleUser, UserNameTaken, type FailureCounter, type LoginAttemptRepository, type TodoCounts, type User, type UserRepository } from './domain';
 
 export class DynamoUserRepository implements UserRepository {
@@ -17,7 +18,7 @@ export class DynamoUserRepository implements UserRepository {
 
   async create(user: User): Promise<void> {
     try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: user, ConditionExpression: 'attribute_not_exists(userName)' }));
+      await this.db.send(new PutCommand({ TableName: this.table, Item: traced(user), ConditionExpression: 'attribute_not_exists(userName)' }));
     } catch (err) {
       throw isConditionalCheckFailed(err) ? new UserNameTaken() : err;
     }
@@ -28,7 +29,7 @@ export class DynamoUserRepository implements UserRepository {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: user,
+          Item: traced(user),
           ConditionExpression: '#version = :expected',
           ExpressionAttributeNames: { '#version': 'version' },
           ExpressionAttributeValues: { ':expected': expectedVersion },
