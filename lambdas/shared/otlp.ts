@@ -90,12 +90,19 @@ const XRAY_HOST = /^xray\.([a-z0-9-]+)\.amazonaws\.com$/;
 
 const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
 
-export async function exportSpans(endpoint: string, spans: readonly FinishedSpan[], resource: Attributes, timeoutMs = 2_000): Promise<void> {
+export interface ExportOptions {
+  timeoutMs?: number;
+  /** Sign for X-Ray in this region; by default taken from an `xray.<region>.amazonaws.com` endpoint. */
+  sigv4Region?: string;
+}
+
+export async function exportSpans(endpoint: string, spans: readonly FinishedSpan[], resource: Attributes, options: ExportOptions = {}): Promise<void> {
   const url = new URL(endpoint);
   const body = otlpBody(spans, resource);
+  const timeoutMs = options.timeoutMs ?? 2_000;
   let headers: Record<string, string> = { 'content-type': 'application/json', host: url.host };
-  const xray = XRAY_HOST.exec(url.hostname);
-  if (xray) headers = await signForXray(url, headers, body, xray[1]!);
+  const region = options.sigv4Region ?? XRAY_HOST.exec(url.hostname)?.[1];
+  if (region) headers = await signForXray(url, headers, body, region);
   await new Promise<void>((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http;
     const req = transport.request(url, { method: 'POST', headers, agent: agents[url.protocol as 'http:'], timeout: timeoutMs }, (res) => {
