@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredSpan } from '../../local/traces/store';
+import { runTrace } from '../../scripts/trace/run';
+import { waterfallRows } from '../../scripts/trace/waterfall';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 
 /**
@@ -12,6 +14,7 @@ const USER = `trace-${Date.now().toString(36)}`;
 
 let stack: LocalStack;
 let cookie: string;
+let createRequestId: string;
 
 async function call(method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${stack.url}${route}`, {
@@ -49,6 +52,7 @@ describe('tracing across the replication hop', () => {
     // Act
     const created = await call('POST', '/api/todos', { title: 'trace me' }, { cookie });
     expect(created.res.status).toBe(201);
+    createRequestId = created.requestId;
     const spans = await traceOf(created.requestId, (s) => byName(s, 'replicator', /^process /).length > 0);
     // Assess
     expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
@@ -112,5 +116,41 @@ describe('tracing across the replication hop', () => {
     expect(rule!.attributes['http.response.status_code']).toBe(400);
     expect(gateway!.status.code).toBe('error');
     expect(byName(spans, 'rule', 'DynamoDB.PutItem')).toEqual([]);
+  });
+
+  it('npm run trace prints the waterfall by request id: services, operations, offsets, durations, status and the replication lag', async () => {
+    // Prepare
+    let stdout = '';
+    let stderr = '';
+    const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env: {} };
+    // Act
+    const code = await runTrace([createRequestId, '--no-color'], io);
+    // Assess
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^trace [0-9a-f]{32} /);
+    expect(lines[1]).toMatch(/SERVICE\s+OPERATION\s+OFFSET\s+DURATION\s+STATUS/);
+    const order = ['gateway', 'rule', 'DynamoDB.PutItem', 'publish ', 'replication lag', 'process ', 'DynamoDB.PutItem'];
+    let at = 0;
+    for (const needle of order) {
+      const found = lines.findIndex((line, i) => i >= at && line.includes(needle));
+      expect(found, needle).toBeGreaterThanOrEqual(at);
+      at = found + 1;
+    }
+    expect(lines.find((l) => l.includes('replication lag'))).toMatch(/\d+\.\d ms\s+\d+\.\d ms/);
+    // The lag row spans exactly from the publication's end to the record's start
+    const spans = stack.traces.find(createRequestId);
+    const rows = waterfallRows(spans);
+    const lag = rows.find((r) => r.lag)!;
+    const record = rows.find((r) => r.operation.startsWith('process '))!;
+    expect(lag.offsetMs + lag.durationMs).toBeCloseTo(record.offsetMs, 6);
+  });
+
+  it('npm run trace says so when nothing matches', async () => {
+    let stderr = '';
+    const code = await runTrace(['no-such-request', '--no-color'], { stdout: { write: () => 0 }, stderr: { write: (t: string) => (stderr += t) }, env: {} });
+    expect(code).toBe(1);
+    expect(stderr).toContain('no trace found for "no-such-request"');
   });
 });
