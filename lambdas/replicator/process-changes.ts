@@ -68,7 +68,8 @@ export async function processChanges(event: KinesisStreamEvent, deps: ChangeDeps
         }
         count(entry, applied);
         const { outcome } = applied;
-        deps.logger.debug('change applied', { ...keys, replica: route.replica, outcome });
+        // INFO: with the request's trace id, `npm run logs -- all --request <id>` finds the replicas it reached.
+        deps.logger.info('change applied', { ...keys, replica: route.replica, outcome });
         span.setAttribute(`replication.outcome.${route.replica}`, outcome);
         if (deps.metrics) replicationOutcome(deps.metrics, outcome, now() - change.changedAtMs);
         if (!entry.lastSequenceNumber || BigInt(sequenceNumber) > BigInt(entry.lastSequenceNumber)) entry.lastSequenceNumber = sequenceNumber;
