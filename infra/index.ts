@@ -64,6 +64,10 @@ const services = Object.fromEntries(functions.map((spec) => [spec.name, new Serv
   logRetentionDays: config.logRetentionDays,
   environment: {
     LOG_LEVEL: config.logLevel,
+    // Spans go straight to X-Ray's OTLP endpoint (docs/observability.md says why no collector layer).
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: pulumi.interpolate`https://xray.${aws.getRegionOutput().region}.amazonaws.com/v1/traces`,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: String(config.traceSampleRatio),
     POWERTOOLS_METRICS_NAMESPACE: 'noops-todo',
     PUBLIC_BASE_URL: site.url,
     // Behind CloudFront every viewer connection is HTTPS, so the session cookie is `__Host-` + Secure.
