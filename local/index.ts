@@ -16,7 +16,7 @@ import { attachLogView } from './logs/view';
 import { startSecretsManager } from './secrets';
 import { memoryStackDir, writeStackFile } from './stack-file';
 import { startStreamingDestination, type StreamingDestination } from './dynamodb/streaming-destination';
-import { localTracer, startTraceCollector } from './traces/collector';
+import { localTracer, startTraceCollector, traceparentOfChange } from './traces/collector';
 import { TraceStore } from './traces/store';
 
 export interface StackOptions {
@@ -189,6 +189,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       settings: changeConsumer,
       dataDir,
       faults: options.replicationFaults,
+      // A record given up on says so on its own trace (AWS's event source mapping makes no span for it).
+      onDiscard: (records, failure) => {
+        for (const record of records) {
+          tracer({
+            name: 'send to on-failure destination', service: 'lambda-event-source-mapping', kind: 'producer', parent: traceparentOfChange(record.Data),
+            attributes: { 'messaging.system': 'aws_kinesis', 'messaging.message.id': record.SequenceNumber, 'aws.lambda.esm.condition': failure.requestContext.condition, 'aws.lambda.esm.invoke_count': failure.requestContext.approximateInvokeCount },
+          }).end({ error: `sent to the on-failure destination (${failure.requestContext.condition})` });
+        }
+      },
     });
     stops.push(replication.stop);
     // Routing starts last. The gateway itself started first (to claim the port before anything else) and

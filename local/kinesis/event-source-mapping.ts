@@ -49,6 +49,8 @@ export interface EventSourceMappingOptions {
   functionName?: string;
   /** How often to look for new shards (after resharding). */
   shardRefreshMs?: number;
+  /** Told of every batch sent to the on-failure destination, with its records (to mark their traces). */
+  onDiscard?: (records: readonly KinesisRecord[], failure: OnFailureRecord) => void;
 }
 
 export interface ShardStatus {
@@ -150,7 +152,7 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
   const pollers = new Map<string, ShardPoller>();
   // Aborted by stop(): wakes every sleeping loop and cancels GetRecords calls in flight.
   const stopping = new AbortController();
-  const context: PollerContext = { client, store, settings, source, stats, faults: options.faults ?? {}, invoke: options.invoke, stopped: false, signal: stopping.signal };
+  const context: PollerContext = { client, store, settings, source, stats, faults: options.faults ?? {}, invoke: options.invoke, onDiscard: options.onDiscard, stopped: false, signal: stopping.signal };
 
   const refreshShards = async () => {
     const shards = await listShards(client, options.streamName);
@@ -211,6 +213,7 @@ interface PollerContext {
   stats: Omit<EsmStatus, 'streamName' | 'running' | 'settings' | 'shards'>;
   faults: EsmFaults;
   invoke: (event: KinesisStreamEvent) => Promise<unknown>;
+  onDiscard?: EventSourceMappingOptions['onDiscard'];
   stopped: boolean;
   signal: AbortSignal;
 }
@@ -448,7 +451,9 @@ class ShardPoller {
   private async discard(records: KinesisRecord[], condition: FailureCondition, invokes: number): Promise<void> {
     this.ctx.stats.onFailureBatches++;
     this.ctx.stats.onFailureRecords += records.length;
-    await this.ctx.store.sendToOnFailure(onFailureRecord(this.ctx.source, this.shardId, records, condition, invokes));
+    const failure = onFailureRecord(this.ctx.source, this.shardId, records, condition, invokes);
+    await this.ctx.store.sendToOnFailure(failure);
+    this.ctx.onDiscard?.(records, failure);
     await this.checkpoint(records[records.length - 1]!);
   }
 

@@ -130,3 +130,18 @@ export function localTracer(store: TraceStore): LocalTracer {
     };
   };
 }
+
+/**
+ * The W3C traceparent a DynamoDB change record carries in its image (`_trace`), if any: the trace the
+ * change belongs to, for spans the runtime adds about the record (its trip to the on-failure destination).
+ */
+export function traceparentOfChange(data: Uint8Array | undefined): string | undefined {
+  try {
+    const change = JSON.parse(Buffer.from(data ?? []).toString('utf8'));
+    const image = change?.dynamodb?.NewImage ?? change?.dynamodb?.OldImage;
+    const value = image?._trace?.S;
+    return typeof value === 'string' && TRACEPARENT.test(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
