@@ -35,6 +35,8 @@ export interface StackConfig {
   replicas: ReplicaConfig[];
   logRetentionDays: number;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Share of new traces recorded (0 to 1; OTEL_TRACES_SAMPLER_ARG). A sampled request stays sampled downstream. */
+  traceSampleRatio: number;
   functions: Record<FunctionName, FunctionSettings>;
   kinesis: { mode: 'ON_DEMAND' | 'PROVISIONED'; shardCount: number; retentionHours: number };
   api: { throttleRateLimit: number; throttleBurstLimit: number; corsOrigins: string[] };
@@ -81,6 +83,7 @@ export function parseConfig(get: ConfigSource, project: string, stack: string): 
     replicas: parseReplicas(r.json('replicas') ?? defaultReplicas.map((x) => ({ ...x }))),
     logRetentionDays: r.number('logRetentionDays', 14, (n) => LOG_RETENTION_DAYS.includes(n), `one of ${LOG_RETENTION_DAYS.join(', ')}`),
     logLevel: r.oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const, 'INFO'),
+    traceSampleRatio: r.number('traceSampleRatio', 1, (n) => n >= 0 && n <= 1, 'a number from 0 to 1'),
     functions: functionSettings,
     kinesis: {
       mode: kinesisMode,

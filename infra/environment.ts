@@ -16,6 +16,8 @@ export interface AwsBindingValues {
   publicUrl: pulumi.Input<string>;
   corsOrigins: readonly string[];
   logLevel: string;
+  tracesEndpoint: pulumi.Input<string>;
+  traceSampleRatio: number;
 }
 
 /** A function's environment on AWS: topology's contract, each binding mapped to its Input. */
@@ -33,6 +35,8 @@ export function awsEnvironment(env: Environment, values: AwsBindingValues): Reco
       case 'cookieSecure': return 'true';
       case 'corsOrigins': return values.corsOrigins.length ? values.corsOrigins.join(',') : undefined;
       case 'logLevel': return values.logLevel;
+      case 'tracesEndpoint': return values.tracesEndpoint;
+      case 'traceSampleRatio': return String(values.traceSampleRatio);
       case 'setting': return binding.value;
     }
   });

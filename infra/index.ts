@@ -73,6 +73,9 @@ const services = Object.fromEntries(functions.map((spec) => [spec.name, new Serv
     publicUrl: site.url,
     corsOrigins: config.api.corsOrigins,
     logLevel: config.logLevel,
+    // Spans go straight to X-Ray's OTLP endpoint (docs/observability.md says why no collector layer).
+    tracesEndpoint: pulumi.interpolate`https://xray.${aws.getRegionOutput().region}.amazonaws.com/v1/traces`,
+    traceSampleRatio: config.traceSampleRatio,
   },
   links: linksOf(spec),
   api,

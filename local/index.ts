@@ -18,6 +18,8 @@ import { startControl } from './control';
 import { startSecretsManager } from './secrets';
 import { memoryStackDir, writeStackFile } from './stack-file';
 import { startStreamingDestination, type StreamingDestination } from './dynamodb/streaming-destination';
+import { localTracer, startTraceCollector, traceparentOfChange } from './traces/collector';
+import { TraceStore } from './traces/store';
 
 export interface StackOptions {
   /** Keep everything in memory: nothing is read from or written to the data dir. */
@@ -63,6 +65,8 @@ export interface Stack {
   replication: EventSourceMapping;
   /** The streaming-destination proxy the functions' DynamoDB calls go through (requests, captured, throttled). */
   changeCapture: Pick<StreamingDestination, 'stats'>;
+  /** The spans the functions and the runtime recorded (`npm run trace`); in the data dir unless in memory. */
+  traces: TraceStore;
   /** Root of persisted state; undefined in memory mode. */
   dataDir: string | undefined;
   /** Its log stream files (read by `npm run logs`): `<dataDir>/logs`, or in memory mode a temporary folder removed at stop. */
@@ -108,10 +112,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Fresh per start: the gateway and the functions that check it start and stop together.
     let secrets: Awaited<ReturnType<typeof startSecretsManager>> | undefined;
     const edge = { originSecret: () => secrets?.current(ORIGIN_SECRET_ID) ?? '' };
+    // The OTLP receiver the functions export their spans to; the gateway and the streaming destination record directly.
+    const traces = await TraceStore.open(dataDir);
+    const collector = await startTraceCollector(traces);
+    stops.push(collector.stop);
+    const tracer = localTracer(traces);
     // What CloudWatch would get: every settled invocation and API response, for the rehearsal's alarms.
     const metrics = new MetricLog();
     const gateway = await startGateway({
-      port: options.port ?? Number(process.env.PORT ?? 3000), corsAllowedOrigins, edge,
+      port: options.port ?? Number(process.env.PORT ?? 3000), corsAllowedOrigins, edge, tracer,
       onRequest: (info) => {
         metrics.record({ kind: 'request', at: info.at, statusCode: info.statusCode });
         if (!options.quiet) printRequest(info, { stream: process.stdout });
@@ -139,6 +148,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.dynamoFaults ? { faults: options.dynamoFaults } : {}),
       // A record on the stream wakes the mapping's idle poller of that shard (set once the mapping runs).
       onPublished: (shardId) => replication?.wake(shardId),
+      tracer,
     });
     stops.push(capture.stop);
     const endpoints = { dynamodb: capture.endpoint, secretsManager: secrets.endpoint, kinesis: kinesis.endpoint };
@@ -155,6 +165,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       logLevel: process.env.LOG_LEVEL ?? 'INFO',
       taskRoot: path.dirname(bundle),
       path: process.env.PATH ?? '/usr/bin:/bin',
+      tracesEndpoint: collector.endpoint,
       extra: options.env,
     });
     const settings = functions.map((spec) => {
@@ -195,6 +206,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       settings: changeConsumer,
       dataDir,
       faults: options.replicationFaults,
+      // A record given up on says so on its own trace (AWS's event source mapping makes no span for it).
+      onDiscard: (records, failure) => {
+        for (const record of records) {
+          tracer({
+            name: 'send to on-failure destination', service: 'lambda-event-source-mapping', kind: 'producer', parent: traceparentOfChange(record.Data),
+            attributes: { 'messaging.system': 'aws_kinesis', 'messaging.message.id': record.SequenceNumber, 'aws.lambda.esm.condition': failure.requestContext.condition, 'aws.lambda.esm.invoke_count': failure.requestContext.approximateInvokeCount },
+          }).end({ error: `sent to the on-failure destination (${failure.requestContext.condition})` });
+        }
+      },
     });
     stops.push(replication.stop);
     // Routing starts last. The gateway itself started first (to claim the port before anything else) and
@@ -203,8 +223,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const names = Object.fromEntries([...tables, ...replicas].map((t) => [t.name, tableName(t.name)]));
     const feeds = replicas.map((r) => { const { replica, source } = replicaFeed(r, tableName); return { replica, source }; });
     const logsDir = path.join(runtimeDir, 'logs');
-    stops.push(await writeStackFile(runtimeDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: feeds, memory: !dataDir, logsDir, functionsNode, control: { url: control.url, token: control.token }, pid: process.pid, startedAt: new Date().toISOString() }));
-    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, dataDir, logsDir, functionsNode, control: { url: control.url, token: control.token }, tableName, sessionKeys: () => keys, stop };
+    stops.push(await writeStackFile(runtimeDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: feeds, memory: !dataDir, logsDir, tracesUrl: collector.url, functionsNode, control: { url: control.url, token: control.token }, pid: process.pid, startedAt: new Date().toISOString() }));
+    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, traces, dataDir, logsDir, functionsNode, control: { url: control.url, token: control.token }, tableName, sessionKeys: () => keys, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -21,6 +21,8 @@ export interface StackFile {
   memory: boolean;
   /** Where its log stream files are (`<dir>/logs`). */
   logsDir: string;
+  /** The trace collector (`GET <tracesUrl>/traces/<id>`), read by `npm run trace`. */
+  tracesUrl?: string;
   /** The Node the functions run on (see local/lambda/node.ts). */
   functionsNode: { version: string; execPath: string; source: string; warning?: string };
   /** The runtime's loopback control endpoint and its bearer token (local/control), for `npm run release -- --local`. */

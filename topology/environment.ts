@@ -27,6 +27,10 @@ export type Binding =
   | { kind: 'corsOrigins' }
   /** The log level of the stack (stack config `logLevel`; locally LOG_LEVEL or INFO). */
   | { kind: 'logLevel' }
+  /** Where spans go over OTLP/HTTP: X-Ray's OTLP endpoint on AWS, the local runtime's receiver locally. */
+  | { kind: 'tracesEndpoint' }
+  /** The share of new traces sampled (stack config `traceSampleRatio`; locally 1). */
+  | { kind: 'traceSampleRatio' }
   /** A value topology fixes, the same in both runtimes (service name, metrics namespace, tunables). */
   | { kind: 'setting'; value: string };
 
@@ -45,6 +49,9 @@ export const ENV = {
   sessionSigningKey: 'SESSION_SIGNING_KEY_SECRET',
   originSecret: 'ORIGIN_VERIFY_SECRET',
   replicaFeeds: 'REPLICAS',
+  tracesEndpoint: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  tracesSampler: 'OTEL_TRACES_SAMPLER',
+  tracesSamplerArg: 'OTEL_TRACES_SAMPLER_ARG',
 } as const;
 
 /** CloudWatch namespace of every function's embedded-metric-format lines. */
@@ -73,6 +80,10 @@ export function environmentOf(fn: FunctionSpec, replicas: readonly ReplicaDeclar
     [ENV.publicUrl]: { kind: 'publicUrl' },
     [ENV.cookieSecure]: { kind: 'cookieSecure' },
     [ENV.corsOrigins]: { kind: 'corsOrigins' },
+    [ENV.tracesEndpoint]: { kind: 'tracesEndpoint' },
+    // OpenTelemetry's standard sampler settings: parent-based, so a sampled request stays whole.
+    [ENV.tracesSampler]: { kind: 'setting', value: 'parentbased_traceidratio' },
+    [ENV.tracesSamplerArg]: { kind: 'traceSampleRatio' },
   };
   for (const table of fn.ownsTables) env[tableSpec(table).envVar] = { kind: 'table', table };
   for (const replica of replicas.filter((r) => r.reader === fn.name)) env[replica.envVar] = { kind: 'replica', replica: replica.name };

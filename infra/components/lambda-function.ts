@@ -68,7 +68,9 @@ export class LambdaFunction extends pulumi.ComponentResource {
         memorySize: args.memoryMb,
         timeout: args.timeoutSeconds,
         reservedConcurrentExecutions: args.reservedConcurrency ?? -1,
-        tracingConfig: { mode: 'Active' },
+        // The functions send their own OpenTelemetry spans; Active would add Lambda's X-Ray segments as
+        // a second, unconnected trace per sampled invocation (the trace id differs from the W3C one).
+        tracingConfig: { mode: 'PassThrough' },
         // Text keeps Lambda's START/END/REPORT lines as the local runtime prints them; the handlers'
         // Powertools logger writes its own JSON lines either way.
         loggingConfig: { logFormat: 'Text', logGroup: parent.logGroup.name },
@@ -94,12 +96,14 @@ export class LambdaFunction extends pulumi.ComponentResource {
   }
 }
 
-/** Every function writes its own log group (created here, so no logs:CreateLogGroup) and X-Ray segments. */
+/** Every function writes its own log group (created here, so no logs:CreateLogGroup) and its spans. */
 function baseStatements(logGroup: aws.cloudwatch.LogGroup): Statement[] {
   return [
     { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [pulumi.interpolate`${logGroup.arn}:*`] },
-    // X-Ray has no resource-level permissions for these two actions: "*" is the only valid resource.
-    { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resources: ['*'] },
+    // X-Ray's OTLP endpoint is authorised as xray:PutTraceSegments (the write action of the
+    // AWSXrayWriteOnlyAccess policy that "Exporting collector-less traces using ADOT SDKs", CloudWatch
+    // User Guide, attaches). X-Ray has no resource-level permissions for it: "*" is the only valid resource.
+    { actions: ['xray:PutTraceSegments'], resources: ['*'] },
   ];
 }
 

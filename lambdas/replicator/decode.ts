@@ -1,4 +1,5 @@
 import { TOMBSTONE_ATTRIBUTE, VERSION_ATTRIBUTE } from '../../topology/index';
+import { TRACE_ATTRIBUTE } from '../shared/tracing';
 import type { AttributeMap, DynamoDbChangeRecord } from '../../topology/change-record';
 
 /** A change record that can never be applied; thrown so the record lands in the on-failure destination. */
@@ -21,6 +22,8 @@ export interface Change {
   version: number;
   /** When DynamoDB made the change, epoch milliseconds (fractional with MICROSECOND precision). */
   changedAtMs: number;
+  /** The writer's W3C traceparent from the image (for REMOVE the old image's: the last write's). */
+  traceparent?: string;
 }
 
 /** Decodes `kinesis.data` (base64 JSON) into a validated change. */
@@ -62,6 +65,7 @@ export function toChange(value: unknown): Change {
     ...(eventName === 'REMOVE' ? {} : { newImage: image as AttributeMap }),
     version: versionOf(image as AttributeMap, imageName),
     changedAtMs: changedAtMs(dynamodb),
+    ...(typeof image[TRACE_ATTRIBUTE]?.S === 'string' ? { traceparent: image[TRACE_ATTRIBUTE].S } : {}),
   };
 }
 

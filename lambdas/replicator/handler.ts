@@ -1,3 +1,4 @@
+import { CHANGE_STREAM } from '../../topology/index';
 import type { APIGatewayProxyEventV2, Context, KinesisStreamEvent } from 'aws-lambda';
 import { createDocumentClient } from '../shared/clients';
 import { functionConfig } from '../shared/config';
@@ -6,7 +7,7 @@ import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
 import { createMetrics } from '../shared/metrics';
 import { authenticator, parseSessionKeySet } from '../shared/session';
-import { createTracer, traceClient } from '../shared/tracer';
+import { traceClient } from '../shared/tracer';
 import { processChanges } from './process-changes';
 import { DynamoDbReplicaStore } from './replica-store';
 import { parseReplicaFeeds } from './feeds';
@@ -15,9 +16,8 @@ import { replicationStatus } from './status';
 
 const config = functionConfig('replicator');
 const logger = createLogger(config.service, config.logLevel);
-const tracer = createTracer(config.service);
 const metrics = createMetrics(config.service, config.metricsNamespace);
-const client = traceClient(tracer, createDocumentClient({ maxAttempts: config.number('DYNAMODB_MAX_ATTEMPTS') }));
+const client = traceClient(createDocumentClient({ maxAttempts: config.number('DYNAMODB_MAX_ATTEMPTS') }));
 const feeds = parseReplicaFeeds(config.replicaFeeds);
 const state = new StateRepository(client, config.table('replication-state'));
 const store = new DynamoDbReplicaStore(client);
@@ -31,8 +31,8 @@ const http = httpHandler(logger, {
 }, { originSecretId: config.originSecretId });
 
 /** One function, two triggers: the Kinesis event source mapping (`Records`) and API Gateway (`routeKey`). */
-export const handler = instrument({ logger, tracer, metrics }, async (event: KinesisStreamEvent | APIGatewayProxyEventV2, context?: Context) => {
-  if ('Records' in event) return processChanges(event, { feeds, store, state, logger, metrics }, context);
+export const handler = instrument({ logger, metrics }, async (event: KinesisStreamEvent | APIGatewayProxyEventV2, context?: Context) => {
+  if ('Records' in event) return processChanges(event, { feeds, store, state, logger, metrics, streamName: CHANGE_STREAM.name }, context);
   if ('routeKey' in event) return http(event, context);
   throw new Error('unsupported event: expected Kinesis Records or an API Gateway routeKey');
 });

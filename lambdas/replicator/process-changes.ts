@@ -3,8 +3,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord, KinesisStreamBatchResponse } from 'aws-lambda';
 import { replicationOutcome } from '../shared/metrics';
+import { context, inSpan, parseTraceparent, SpanKind, trace, type Span } from '../shared/tracing';
 import { applyChange, type Applied, type ReplicaStore } from './apply-change';
-import { decodeChange } from './decode';
+import { decodeChange, type Change } from './decode';
 import { feedsOf, type ReplicaFeed } from './feeds';
 import type { ShardProgress, StateRepository } from './state-repository';
 
@@ -16,6 +17,8 @@ export interface ChangeDeps {
   /** Applied/skipped/failed counts and lag, flushed by the handler's instrument() wrapper. */
   metrics?: Metrics;
   now?: () => number;
+  /** The change stream's name, for the messaging attributes of each record's span. */
+  streamName?: string;
 }
 
 /**
@@ -34,13 +37,25 @@ export async function processChanges(event: KinesisStreamEvent, deps: ChangeDeps
   };
 
   const handleRecord = async (record: KinesisStreamRecord): Promise<void> => {
+    let change: Change | undefined;
+    let poison: unknown;
+    try {
+      change = decodeChange(record.kinesis.data);
+    } catch (err) {
+      poison = err;
+    }
+    return inRecordSpan(record, change, deps, (span) => applyRecord(record, change, poison, span));
+  };
+
+  const applyRecord = async (record: KinesisStreamRecord, change: Change | undefined, poison: unknown, span: Span): Promise<void> => {
     const shardId = record.eventID.split(':')[0] ?? 'unknown';
     const sequenceNumber = record.kinesis.sequenceNumber;
     // Records run in parallel on one shared logger: per-record keys go on each line, not appendKeys.
-    const keys = { eventID: record.eventID, sequenceNumber, table: undefined as string | undefined };
+    const keys = { eventID: record.eventID, sequenceNumber, table: undefined as string | undefined, traceId: span.spanContext().traceId };
     try {
-      const change = decodeChange(record.kinesis.data);
+      if (!change) throw poison;
       keys.table = change.tableName;
+      span.setAttribute('replication.lag_ms', Math.max(0, Math.round(now() - change.changedAtMs)));
       for (const feed of feedsOf(deps.feeds, change.tableName)) {
         const entry = track(feed, shardId);
         let applied: Applied;
@@ -53,7 +68,9 @@ export async function processChanges(event: KinesisStreamEvent, deps: ChangeDeps
         }
         count(entry, applied);
         const { outcome } = applied;
-        deps.logger.debug('change applied', { ...keys, replica: feed.replica, outcome });
+        // INFO: with the request's trace id, `npm run logs -- all --request <id>` finds the replicas it reached.
+        deps.logger.info('change applied', { ...keys, replica: feed.replica, outcome });
+        span.setAttribute(`replication.outcome.${feed.replica}`, outcome);
         if (deps.metrics) replicationOutcome(deps.metrics, outcome, now() - change.changedAtMs);
         if (!entry.lastSequenceNumber || BigInt(sequenceNumber) > BigInt(entry.lastSequenceNumber)) entry.lastSequenceNumber = sequenceNumber;
         entry.lastChangeAt = Math.max(entry.lastChangeAt ?? 0, change.changedAtMs);
@@ -71,6 +88,38 @@ export async function processChanges(event: KinesisStreamEvent, deps: ChangeDeps
   } finally {
     await saveProgress([...progress.values()], deps, now());
   }
+}
+
+/**
+ * One CONSUMER span per record (OTel messaging conventions, operation `process`). An insert or update
+ * continues the writer's trace from the image's traceparent, so the request's trace reaches the replica
+ * writes; a delete's image holds the last write's context, so it is linked rather than continued. The
+ * invocation's span links every record's trace, and each record's span links back to it.
+ */
+function inRecordSpan(record: KinesisStreamRecord, change: Change | undefined, deps: ChangeDeps, fn: (span: Span) => Promise<void>): Promise<void> {
+  const remote = parseTraceparent(change?.traceparent);
+  const continues = remote !== undefined && change?.eventName !== 'REMOVE';
+  const invocation = trace.getActiveSpan();
+  if (remote) invocation?.addLink({ context: remote });
+  const links = [
+    ...(invocation ? [{ context: invocation.spanContext(), attributes: { 'link.kind': 'invocation' } }] : []),
+    ...(remote && !continues ? [{ context: remote, attributes: { 'link.kind': 'last-write' } }] : []),
+  ];
+  const stream = deps.streamName ?? 'changes';
+  return inSpan(`process ${stream}`, {
+    kind: SpanKind.CONSUMER,
+    parent: continues ? trace.setSpanContext(context.active(), remote) : context.active(),
+    links,
+    attributes: {
+      'messaging.system': 'aws_kinesis',
+      'messaging.operation': 'process',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': stream,
+      'messaging.destination.partition.id': record.eventID.split(':')[0],
+      'messaging.message.id': record.kinesis.sequenceNumber,
+      ...(change ? { 'aws.dynamodb.table_names': [change.tableName], 'db.operation': change.eventName } : {}),
+    },
+  }, fn);
 }
 
 function count(entry: ShardProgress, { outcome, rows, tombstoneRows }: Applied): void {

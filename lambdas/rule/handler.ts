@@ -7,7 +7,7 @@ import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
 import { countMetric, createMetrics } from '../shared/metrics';
 import { authenticator, parseSessionKeySet } from '../shared/session';
-import { createTracer, traceClient } from '../shared/tracer';
+import { traceClient } from '../shared/tracer';
 import { decodeCursor, encodeCursor, parseIfMatch } from './cursor';
 import { createTodoService, type Caller } from './domain';
 import { DynamoTodoRepository, ReplicaUserDirectory } from './repository';
@@ -16,9 +16,8 @@ import { queryRules, toRule, toTodo, todoUrl } from './views';
 
 const config = functionConfig('rule');
 const logger = createLogger(config.service, config.logLevel);
-const tracer = createTracer(config.service);
 const metrics = createMetrics(config.service, config.metricsNamespace);
-const db = traceClient(tracer, createDocumentClient({ maxAttempts: config.number('DYNAMODB_MAX_ATTEMPTS') }));
+const db = traceClient(createDocumentClient({ maxAttempts: config.number('DYNAMODB_MAX_ATTEMPTS') }));
 const todos = createTodoService({ repository: new DynamoTodoRepository(db, config.table('rules')), newId: uuidv7 });
 const users = new ReplicaUserDirectory(db, config.replica('users-replica-for-rule'));
 const authenticate = authenticator(parseSessionKeySet(config.sessionPublicKeys), { publicBaseUrl: config.publicBaseUrl, corsOrigins: config.corsOrigins });
@@ -44,7 +43,7 @@ function etag(version: number) {
   return { etag: `"${version}"` };
 }
 
-export const handler = instrument({ logger, tracer, metrics }, httpHandler(logger, {
+export const handler = instrument({ logger, metrics }, httpHandler(logger, {
   'GET /api/rule': async (event) => {
     const who = await caller(event);
     const query = parseQuery(event, ruleQuery);

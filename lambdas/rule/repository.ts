@@ -10,6 +10,7 @@ import {
 import { TOMBSTONE_ATTRIBUTE, USERS_FOR_RULE, type ReplicaItem } from '../../topology/index';
 import { readProjection } from '../shared/replica-read';
 import { isConditionalCheckFailed } from '../shared/errors';
+import { traced } from '../shared/tracing';
 import { DONE } from '../shared/domain-rules';
 import { StaleVersion, type Todo, type TodoPage, type TodoRepository } from './domain';
 
@@ -55,7 +56,7 @@ export class DynamoTodoRepository implements TodoRepository {
 
   async create(todo: Todo): Promise<void> {
     await this.conditional(
-      new PutCommand({ TableName: this.table, Item: todo, ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': 'key' } }),
+      new PutCommand({ TableName: this.table, Item: traced(todo), ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': 'key' } }),
     );
   }
 
@@ -63,7 +64,7 @@ export class DynamoTodoRepository implements TodoRepository {
     await this.conditional(
       new PutCommand({
         TableName: this.table,
-        Item: todo,
+        Item: traced(todo),
         ConditionExpression: '#version = :expected',
         ExpressionAttributeNames: { '#version': 'version' },
         ExpressionAttributeValues: { ':expected': expectedVersion },

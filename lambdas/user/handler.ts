@@ -8,7 +8,7 @@ import { instrument } from '../shared/instrument';
 import { createLogger } from '../shared/logger';
 import { countMetric, createMetrics } from '../shared/metrics';
 import { assertSameOrigin, authenticator, clearedSessionCookie, parseSessionKeySet, sessionCookie, signSession } from '../shared/session';
-import { createTracer, traceClient } from '../shared/tracer';
+import { traceClient } from '../shared/tracer';
 import { createUserService, toProfile } from './domain';
 import { scryptHasher } from './password';
 import { DynamoLoginAttempts, DynamoUserRepository, ReplicaTodoCounts } from './repository';
@@ -17,9 +17,8 @@ import { signingKeyLoader } from './signing-key';
 
 const config = functionConfig('user');
 const logger = createLogger(config.service, config.logLevel);
-const tracer = createTracer(config.service);
 const metrics = createMetrics(config.service, config.metricsNamespace);
-const db = traceClient(tracer, createDocumentClient({ maxAttempts: config.number('DYNAMODB_MAX_ATTEMPTS') }));
+const db = traceClient(createDocumentClient({ maxAttempts: config.number('DYNAMODB_MAX_ATTEMPTS') }));
 const secure = config.cookieSecure;
 const site = { publicBaseUrl: config.publicBaseUrl, corsOrigins: config.corsOrigins };
 const ttlSeconds = config.number('SESSION_TTL_SECONDS');
@@ -66,7 +65,7 @@ async function signIn(event: HttpEvent, credentials: { userName: string; passwor
   return session;
 }
 
-export const handler = instrument({ logger, tracer, metrics }, httpHandler(logger, {
+export const handler = instrument({ logger, metrics }, httpHandler(logger, {
   'POST /api/register': async (event) => {
     const user = await users.register(parseBody(event, registerBody));
     logger.appendKeys({ userId: user.userId });

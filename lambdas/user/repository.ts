@@ -3,6 +3,7 @@ import { RULES_FOR_USER, TOMBSTONE_ATTRIBUTE, type ReplicaItem } from '../../top
 import { isOpen } from '../shared/domain-rules';
 import { readProjection } from '../shared/replica-read';
 import { isConditionalCheckFailed } from '../shared/errors';
+import { traced } from '../shared/tracing';
 import { StaleUser, UserNameTaken, type FailureCounter, type LoginAttemptRepository, type TodoCounts, type User, type UserRepository } from './domain';
 
 export class DynamoUserRepository implements UserRepository {
@@ -18,7 +19,7 @@ export class DynamoUserRepository implements UserRepository {
 
   async create(user: User): Promise<void> {
     try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: user, ConditionExpression: 'attribute_not_exists(userName)' }));
+      await this.db.send(new PutCommand({ TableName: this.table, Item: traced(user), ConditionExpression: 'attribute_not_exists(userName)' }));
     } catch (err) {
       throw isConditionalCheckFailed(err) ? new UserNameTaken() : err;
     }
@@ -29,7 +30,7 @@ export class DynamoUserRepository implements UserRepository {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: user,
+          Item: traced(user),
           ConditionExpression: '#version = :expected',
           ExpressionAttributeNames: { '#version': 'version' },
           ExpressionAttributeValues: { ':expected': expectedVersion },

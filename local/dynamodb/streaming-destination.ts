@@ -6,6 +6,7 @@ import { canonical, changeRecord, keyOf, MissingKeyAttribute, partitionKey, type
 import { DynamoWire, errorResponse, parseJson, reply, type WireResponse } from './wire';
 import { kinesisClient } from '../kinesis';
 import { KeyedMutex } from './keyed-mutex';
+import type { LocalTracer } from '../traces/collector';
 
 export interface StreamingDestinationOptions {
   dynamoEndpoint: string;
@@ -22,6 +23,8 @@ export interface StreamingDestinationOptions {
   faults?: { throttleRate?: number };
   /** Called with the shard each record went to, once it is on the stream (a local hint for the event source mapping). */
   onPublished?: (shardId: string) => void;
+  /** Records a PRODUCER span per published change, child of the writer's DynamoDB call (its `traceparent` header). */
+  tracer?: LocalTracer;
   port?: number;
 }
 
@@ -109,7 +112,7 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
       try {
         const { response, attributes, body, ok } = await forwardAsking(headers, request, 'ALL_OLD');
         const changes = ok ? [{ tableName: request.TableName, keys, oldImage: attributes, newImage: request.Item }] : [];
-        return await publishThen({ response, changes, body });
+        return await publishThen(headers, { response, changes, body });
       } finally {
         release();
       }
@@ -124,7 +127,7 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
         const rewrite = asked === 'NONE' || asked === 'ALL_NEW';
         const { response, attributes, body, ok } = await forwardAsking(headers, request, rewrite ? 'ALL_NEW' : asked);
         const newImage = !ok ? undefined : rewrite ? attributes : await getItem(headers, request.TableName, keys);
-        return await publishThen({ response, body, changes: ok ? [{ tableName: request.TableName, keys, oldImage, newImage }] : [] });
+        return await publishThen(headers, { response, body, changes: ok ? [{ tableName: request.TableName, keys, oldImage, newImage }] : [] });
       } finally {
         release();
       }
@@ -134,7 +137,7 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
       const release = await mutex.lock([lockId(request.TableName, keys)]);
       try {
         const { response, attributes, body, ok } = await forwardAsking(headers, request, 'ALL_OLD');
-        return await publishThen({ response, body, changes: ok ? [{ tableName: request.TableName, keys, oldImage: attributes }] : [] });
+        return await publishThen(headers, { response, body, changes: ok ? [{ tableName: request.TableName, keys, oldImage: attributes }] : [] });
       } finally {
         release();
       }
@@ -161,7 +164,7 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
           const id = `${w.table}\n${canonical(w.put ?? w.keys)}`;
           return unprocessed.has(id) ? [] : [{ tableName: w.table, keys: w.keys, oldImage: oldImages[i], newImage: w.put }];
         });
-        return await publishThen({ response, changes });
+        return await publishThen(headers, { response, changes });
       } finally {
         release();
       }
@@ -169,12 +172,13 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
   };
 
   /** Publishes every change (retrying), still holding the item locks, so records of one item enter the stream in write order. */
-  async function publishThen(captured: Captured): Promise<Captured> {
+  async function publishThen(headers: http.IncomingHttpHeaders, captured: Captured): Promise<Captured> {
     const records = captured.changes
       .map((change) => ({ change, record: changeRecord(change, { region, nowMicros: nowMicros() }) }))
       .filter((entry): entry is { change: ItemChange; record: DynamoDbChangeRecord } => entry.record !== undefined);
     counters.unchanged += captured.changes.length - records.length;
-    await Promise.all(records.map(({ change, record }) => publish(partitionKey(change.tableName, change.keys), record)));
+    const parent = typeof headers.traceparent === 'string' ? headers.traceparent : undefined;
+    await Promise.all(records.map(({ change, record }) => publish(partitionKey(change.tableName, change.keys), record, parent)));
     return captured;
   }
 
@@ -187,17 +191,24 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
     }
   }
 
-  async function publish(key: string, record: DynamoDbChangeRecord): Promise<void> {
+  async function publish(key: string, record: DynamoDbChangeRecord, parent?: string): Promise<void> {
     const data = Buffer.from(JSON.stringify(record));
+    // On AWS this hop is DynamoDB's own and makes no span; locally it shows where the change waited.
+    const span = options.tracer?.({
+      name: `publish ${options.streamName}`, service: 'dynamodb-streaming-destination', kind: 'producer', parent,
+      attributes: { 'messaging.system': 'aws_kinesis', 'messaging.operation': 'publish', 'messaging.operation.type': 'publish', 'messaging.destination.name': options.streamName, 'aws.dynamodb.table_names': [record.tableName], 'db.operation': record.eventName },
+    });
     for (let attempt = 1; ; attempt++) {
       try {
         const out = await kinesis.send(new PutRecordCommand({ StreamName: options.streamName, PartitionKey: key, Data: data }), { abortSignal: AbortSignal.timeout(5_000) });
         counters.published++;
+        span?.end({ attributes: { 'messaging.destination.partition.id': out.ShardId, 'messaging.message.id': out.SequenceNumber, 'messaging.publish.attempts': attempt } });
         if (out.ShardId) hint(out.ShardId);
         return;
       } catch (err) {
         if (attempt >= PUBLISH_ATTEMPTS) {
           counters.publishFailures++;
+          span?.end({ error: (err as Error).message });
           throw new Error(`change record for ${record.tableName} not published: ${(err as Error).message}`);
         }
         await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));

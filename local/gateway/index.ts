@@ -7,6 +7,7 @@ import { fromApiGatewayResult, type GatewayResponse } from './api-gateway-v2-res
 import { corsConfig, corsHeaders, isPreflight, preflightHeaders } from './cors';
 import { errorJson, gatewayError, type GatewayError } from './errors';
 import { matchRoute, type RouteEntry } from './routes';
+import type { LocalTracer } from '../traces/collector';
 
 /**
  * What the gateway calls to run a function (the function pool): the integration invokes the function's
@@ -28,6 +29,8 @@ export interface GatewayOptions {
    * once) and `CloudFront-Viewer-Address` from the socket, and drops any copy a caller sent.
    */
   edge?: { originSecret: () => string };
+  /** Records a SERVER span per routed request and hands its `traceparent` to the function. */
+  tracer?: LocalTracer;
 }
 
 export interface RequestInfo {
@@ -94,6 +97,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, body, sourceIp, protocol: `HTTP/${req.httpVersion}`, port: localPort ?? 0, requestId, traceId: newTraceId(now), time: now, ...(edge ? { edge } : {}) },
         route,
       );
+      // A caller's W3C traceparent is continued, as the function itself would on AWS.
+      const span = options.tracer?.({
+        name: route.routeKey, service: 'gateway', kind: 'server', parent: header(req, 'traceparent'),
+        attributes: { 'http.request.method': req.method, 'http.route': route.routeKey.split(' ')[1], 'url.path': path, 'aws.request_id': requestId },
+      });
+      if (span) event.headers.traceparent = span.traceparent;
       try {
         const { payload, executedVersion } = await withTimeout(target.invokeVersioned(route.function, event, { traceId: event.headers['x-amzn-trace-id'] ?? '' }), INTEGRATION_TIMEOUT_MS);
         const response = fromApiGatewayResult(payload);
@@ -101,8 +110,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         response.headers = { 'x-request-id': requestId, ...response.headers, ...common };
         send(res, response);
         report(response.statusCode, route.function, executedVersion);
+        span?.end({ attributes: { 'http.response.status_code': response.statusCode }, ...(response.statusCode >= 400 ? { error: `HTTP ${response.statusCode}` } : {}) });
       } catch (err) {
-        fail(gatewayError(err, route.function, requestId), route.function, (err as { executedVersion?: string }).executedVersion);
+        const error = gatewayError(err, route.function, requestId);
+        fail(error, route.function, (err as { executedVersion?: string }).executedVersion);
+        span?.end({ error: error.code, attributes: { 'http.response.status_code': error.statusCode } });
       }
     }).catch(() => res.destroy());
   });

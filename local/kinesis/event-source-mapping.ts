@@ -12,6 +12,8 @@ export type { EsmFaults } from './esm-faults';
 export type { ShardStatus } from './shard-poller';
 
 export interface EventSourceMappingOptions {
+  /** Told of every batch sent to the on-failure destination, with its records (to mark their traces). */
+  onDiscard?: PollerContext['onDiscard'];
   kinesisEndpoint: string;
   streamName: string;
   invoke: (event: KinesisStreamEvent) => Promise<unknown>;
@@ -77,7 +79,7 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
   const pollers = new Map<string, ShardPoller>();
   // Aborted by stop(): wakes every sleeping loop and cancels GetRecords calls in flight.
   const stopping = new AbortController();
-  const context: PollerContext = { client, store, settings, source, stats, invoke, stopped: false, signal: stopping.signal };
+  const context: PollerContext = { client, store, settings, source, stats, invoke, onDiscard: options.onDiscard, stopped: false, signal: stopping.signal };
 
   const refreshShards = async () => {
     const shards = await listShards(client, options.streamName);

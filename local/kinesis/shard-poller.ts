@@ -3,7 +3,7 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { decide, expiredPrefix, invocationResult, type InvocationResult } from './esm-decision';
 import type { EsmSettings } from './esm-settings';
 import type { EsmStore } from './esm-store';
-import { kinesisEvent, onFailureRecord, type EventSource, type FailureCondition } from './kinesis-event';
+import { kinesisEvent, onFailureRecord, type EventSource, type FailureCondition, type OnFailureRecord } from './kinesis-event';
 
 /** What the mapping counts across its shards (its status). */
 export interface EsmCounters {
@@ -36,6 +36,7 @@ const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const RECORD_ENVELOPE_BYTES = 600;
 
 export interface PollerContext {
+  onDiscard?: (records: readonly KinesisRecord[], failure: OnFailureRecord) => void;
   client: KinesisClient;
   store: EsmStore;
   settings: EsmSettings;
@@ -266,7 +267,9 @@ export class ShardPoller {
   private async discard(records: KinesisRecord[], condition: FailureCondition, invokes: number): Promise<void> {
     this.ctx.stats.onFailureBatches++;
     this.ctx.stats.onFailureRecords += records.length;
-    await this.ctx.store.sendToOnFailure(onFailureRecord(this.ctx.source, this.shardId, records, condition, invokes));
+    const failure = onFailureRecord(this.ctx.source, this.shardId, records, condition, invokes);
+    await this.ctx.store.sendToOnFailure(failure);
+    this.ctx.onDiscard?.(records, failure);
     await this.checkpoint(records[records.length - 1]!);
   }
 

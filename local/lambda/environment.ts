@@ -11,6 +11,8 @@ export interface LambdaEnvInput {
   replicas: readonly ReplicaDeclaration[];
   /** Physical name of a table or replica; locally the logical name. */
   physicalName: (logical: string) => string;
+  /** The local OTLP/HTTP receiver the function exports its spans to (local/traces/). */
+  tracesEndpoint?: string;
   /** Where the AWS SDK in the function should send each service's calls. */
   endpoints: { dynamodb: string; secretsManager: string; kinesis?: string };
   /** Public session verification keys (JWKs, current first), given to every function that verifies. */
@@ -81,6 +83,8 @@ export function contractEnv(input: Omit<LambdaEnvInput, 'endpoints' | 'taskRoot'
       case 'cookieSecure': return 'false';
       case 'corsOrigins': return input.corsOrigins?.length ? input.corsOrigins.join(',') : undefined;
       case 'logLevel': return input.logLevel;
+      case 'tracesEndpoint': return input.tracesEndpoint;
+      case 'traceSampleRatio': return '1';
       case 'setting': return binding.value;
     }
   });

@@ -8,10 +8,23 @@ import type { Annotated } from './filter';
  */
 export function selectRequest(items: readonly Annotated[], id: string): Annotated[] {
   const invocations = new Set<string>([id]);
+  const traces = new Set<string>([id]);
   for (const item of items) {
-    if (directMatch(item, id) && item.invocation) invocations.add(item.invocation);
+    if (!directMatch(item, id)) continue;
+    if (item.invocation) invocations.add(item.invocation);
+    const trace = traceIdOf(item);
+    if (trace) traces.add(trace);
   }
-  return items.filter((item) => directMatch(item, id) || (item.invocation !== undefined && invocations.has(item.invocation)));
+  return items.filter((item) => directMatch(item, id) || (item.invocation !== undefined && invocations.has(item.invocation)) || traces.has(traceIdOf(item) ?? ''));
+}
+
+/**
+ * The trace id every function line carries (`traceId`). It links a request to the replicator lines that
+ * applied its changes: the replicator runs in another invocation, but continues the request's trace.
+ */
+function traceIdOf(item: Annotated): string | undefined {
+  const value = item.parsed.kind === 'json' ? item.parsed.fields.traceId : undefined;
+  return typeof value === 'string' ? value : undefined;
 }
 
 function directMatch(item: Annotated, id: string): boolean {
@@ -50,6 +63,7 @@ const MAX_BUFFERED_PER_STREAM = 2_000;
  */
 export class RequestFollower {
   private readonly matched = new Set<string>();
+  private readonly traces = new Set<string>();
   private readonly streams = new Map<string, { current?: string; buffer: Annotated[] }>();
 
   constructor(private readonly id: string) {
@@ -72,14 +86,16 @@ export class RequestFollower {
     if (parsed.kind === 'report' && state.current === parsed.lambdaRequestId) state.current = undefined;
 
     let out: Annotated[] = [];
+    const trace = traceIdOf(item);
     if (directMatch(item, this.id)) {
+      if (trace) this.traces.add(trace);
       if (item.invocation) {
         this.matched.add(item.invocation);
         out = state.buffer.filter((held) => held.invocation === item.invocation);
         state.buffer = state.buffer.filter((held) => held.invocation !== item.invocation);
       }
       out.push(item);
-    } else if (item.invocation && this.matched.has(item.invocation)) {
+    } else if ((item.invocation && this.matched.has(item.invocation)) || (trace && this.traces.has(trace))) {
       out.push(item);
     } else if (item.invocation) {
       state.buffer.push(item);

@@ -26,7 +26,7 @@ const ORIGIN_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${PREF
  */
 const own = (fn: FunctionName) => ({
   [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${PREFIX}-${fn}:*`]: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-  '*': ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+  '*': ['xray:PutTraceSegments'],
   [ORIGIN_SECRET]: ['secretsmanager:GetSecretValue'],
 });
 

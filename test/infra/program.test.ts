@@ -60,7 +60,7 @@ describe('functions', () => {
       handler: 'index.handler',
       memorySize: spec.memoryMb,
       timeout: spec.timeoutSeconds,
-      tracingConfig: { mode: 'Active' },
+      tracingConfig: { mode: 'PassThrough' },
       loggingConfig: { logGroup: logGroup.name },
       role: `arn:aws:iam::123456789012:role/${name}-function-role`,
     });

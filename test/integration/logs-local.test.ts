@@ -56,8 +56,7 @@ async function logsUntil(argv: string[], done: (r: Awaited<ReturnType<typeof log
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'logs-local-'));
-  // No X-Ray daemon locally: the runtime turns Powertools tracing off (POWERTOOLS_TRACE_ENABLED=false).
-  stack = await startLocalStack({ dataDir, env: { SCRYPT_N: '1024', POWERTOOLS_TRACE_ENABLED: 'false' } });
+  stack = await startLocalStack({ dataDir, env: { SCRYPT_N: '1024' } });
   expect((await call('POST', '/api/register', { userName: USER, password: PASSWORD })).res.status).toBe(201);
   const login = await call('POST', '/api/login/account', { userName: USER, password: PASSWORD, type: 'account' });
   expect(login.res.status).toBe(200);
@@ -78,6 +77,20 @@ afterAll(async () => {
 });
 
 describe('local log streams', () => {
+  it('--request also finds the replicator lines that applied the request\'s change, by its trace id', async () => {
+    // Act
+    const result = await logsUntil(['all', '--request', createRequestId, '--json'], (r) => r.stdout.includes('change applied'));
+    // Assess
+    const records = result.lines.map((l) => JSON.parse(l)).filter((e) => e.message.startsWith('{')).map((e) => ({ fn: e.function, ...JSON.parse(e.message) }));
+    const handled = records.find((r) => r.message === 'request handled');
+    const applied = records.filter((r) => r.message === 'change applied');
+    expect(handled.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(applied.length).toBeGreaterThan(0);
+    expect(applied.every((r) => r.fn === 'replicator' && r.traceId === handled.traceId && r.outcome === 'applied')).toBe(true);
+    // Only this request's changes: the registration's replication ran in the same stack
+    expect(records.every((r) => r.fn !== 'replicator' || r.traceId === handled.traceId)).toBe(true);
+  });
+
   it('writes one file per instance with START, JSON lines and REPORT (init duration on a cold start), named after the version the live alias ran', async () => {
     const result = await logsUntil(['rule', '--request', createRequestId], (r) => r.stdout.includes('REPORT'));
     expect(result.code).toBe(EXIT.ok);
@@ -128,7 +141,9 @@ describe('npm run logs on the local runtime', () => {
     const result = await logsUntil(['all', '--request', createRequestId], (r) => r.stdout.includes('REPORT'));
     expect(result.code).toBe(EXIT.ok);
     expect(result.lines[0]).toMatch(/^── rule invocation [0-9a-f-]{36} \(.*, \d+ lines, [\d.]+ ms\)$/);
-    const kinds = result.lines.slice(1).map((l) => l.split(/\s{2,}/)[2]!.split(' ')[0]);
+    // The rule invocation's group; the replicator's lines for this request follow in their own group.
+    const next = result.lines.findIndex((l, i) => i > 0 && l.startsWith('── '));
+    const kinds = result.lines.slice(1, next < 0 ? undefined : next).map((l) => l.split(/\s{2,}/)[2]!.split(' ')[0]);
     expect(kinds[0]).toBe('START');
     expect(kinds).toContain('INFO');
     expect(kinds.at(-2)).toBe('END');

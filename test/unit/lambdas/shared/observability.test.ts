@@ -4,7 +4,7 @@ import { httpHandler, json } from '../../../../lambdas/shared/http';
 import { instrument } from '../../../../lambdas/shared/instrument';
 import { createLogger } from '../../../../lambdas/shared/logger';
 import { countMetric, createMetrics, replicationOutcome } from '../../../../lambdas/shared/metrics';
-import { createTracer, traceClient } from '../../../../lambdas/shared/tracer';
+import { traceClient } from '../../../../lambdas/shared/tracer';
 
 function context(awsRequestId: string): Context {
   return {
@@ -42,7 +42,7 @@ describe('instrument', () => {
   it('adds the Lambda context to log lines and publishes the metrics as one EMF record', async () => {
     // Prepare: Lambda sets the initialization type; Powertools reports cold starts only for on-demand.
     vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
-    const tools = { logger: createLogger('rule'), tracer: createTracer('rule'), metrics: createMetrics('rule') };
+    const tools = { logger: createLogger('rule'), metrics: createMetrics('rule') };
     const out = captureStdout();
     const handler = instrument(tools, async () => {
       tools.logger.info('todo created', { key: 'k1' });
@@ -62,7 +62,7 @@ describe('instrument', () => {
   });
 
   it('writes no EMF record for an invocation that counted nothing, and rethrows errors', async () => {
-    const tools = { logger: createLogger('user'), tracer: createTracer('user'), metrics: createMetrics('user') };
+    const tools = { logger: createLogger('user'), metrics: createMetrics('user') };
     const out = captureStdout();
     const failing = instrument(tools, async () => {
       throw new TypeError('boom');
@@ -110,10 +110,9 @@ describe('metrics helpers', () => {
 });
 
 describe('tracer', () => {
-  it('is off outside Lambda and leaves clients usable', () => {
-    const tracer = createTracer('rule');
-    expect(tracer.isTracingEnabled()).toBe(false);
+  it('adds one span middleware and leaves clients usable', () => {
     const client = { middlewareStack: { use: vi.fn(), add: vi.fn() }, send: vi.fn() };
-    expect(traceClient(tracer, client)).toBe(client);
+    expect(traceClient(client as never)).toBe(client);
+    expect(client.middlewareStack.add).toHaveBeenCalledWith(expect.any(Function), expect.objectContaining({ step: 'build' }));
   });
 });
