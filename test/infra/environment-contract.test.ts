@@ -22,6 +22,7 @@ function localEnv(spec: FunctionSpec, declared: readonly ReplicaDeclaration[]): 
     sessionPublicKeys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'k1' }],
     signingKeySecretId: 'noops-todo/local/session-signing-key',
     originSecretId: 'noops-todo/local/origin-verify',
+    tracesEndpoint: 'http://127.0.0.1:4318/v1/traces',
     publicBaseUrl: 'http://127.0.0.1:3000',
     corsOrigins: CORS_ORIGINS,
     logLevel: 'INFO',
@@ -85,6 +86,7 @@ function localInput() {
     sessionPublicKeys: [],
     signingKeySecretId: 's',
     originSecretId: 'o',
+    tracesEndpoint: 'http://127.0.0.1:4318/v1/traces',
     publicBaseUrl: 'http://127.0.0.1:3000',
     logLevel: 'INFO',
   };

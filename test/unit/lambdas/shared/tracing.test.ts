@@ -100,7 +100,7 @@ describe('trace context', () => {
 describe('replicator spans', () => {
   const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
   const route = { replica: 'rules-replica-for-user', source: 'rules', attributes: { status: 'N' } } as never;
-  const deps = (store: { putIfNewer: () => Promise<undefined> }) => ({ routes: [route], store, state: { record: async () => undefined }, logger: createLogger('replicator'), streamName: 'changes' }) as never;
+  const deps = (store: { putIfNewer: () => Promise<undefined> }) => ({ feeds: [route], store, state: { record: async () => undefined }, logger: createLogger('replicator'), streamName: 'changes' }) as never;
   const kinesisRecord = (data: unknown, seq = '1'): KinesisStreamEvent['Records'][number] => ({
     eventID: `shardId-000000000000:${seq}`, eventName: 'aws:kinesis:record', eventSource: 'aws:kinesis', eventVersion: '1.0', awsRegion: 'us-east-1',
     eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/changes', invokeIdentityArn: 'arn:aws:iam::000000000000:role/r',
