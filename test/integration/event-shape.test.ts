@@ -12,7 +12,10 @@ const probe = path.join(import.meta.dirname, 'fixtures/probe-function.mjs');
 const REQUEST_ID = /^[A-Za-z0-9_-]{15}=$/;
 const TRACE_ID = /^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/;
 const TIME = /^\d{2}\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/;
-const EDGE_HEADERS = ['x-origin-verify', 'cloudfront-viewer-address'];
+// What the local gateway adds as the edge would (CloudFront's origin header and viewer address), and the
+// W3C `traceparent` of its request span: API Gateway passes a caller's traceparent header through as any
+// other header, so a handler sees the same thing on AWS when the caller (or an upstream tracer) sends one.
+const EDGE_HEADERS = ['x-origin-verify', 'cloudfront-viewer-address', 'traceparent'];
 
 type Event = Record<string, any>;
 let stack: LocalStack;
