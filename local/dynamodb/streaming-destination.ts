@@ -105,22 +105,28 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
     return { response, attributes, body, ok: json !== undefined };
   };
 
+  /** Runs `work` holding the items' locks, so a capture and its stream record follow the write's order. */
+  const locked = async <T>(ids: string[], work: () => Promise<T>): Promise<T> => {
+    const release = await mutex.lock(ids);
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  };
+
   const capture: Record<string, (headers: http.IncomingHttpHeaders, request: any) => Promise<Captured>> = {
     async PutItem(headers, request) {
       const keys = keyOf(request.Item ?? {}, await keyNames(headers, request.TableName));
-      const release = await mutex.lock([lockId(request.TableName, keys)]);
-      try {
+      return locked([lockId(request.TableName, keys)], async () => {
         const { response, attributes, body, ok } = await forwardAsking(headers, request, 'ALL_OLD');
         const changes = ok ? [{ tableName: request.TableName, keys, oldImage: attributes, newImage: request.Item }] : [];
         return await publishThen(headers, { response, changes, body });
-      } finally {
-        release();
-      }
+      });
     },
     async UpdateItem(headers, request) {
       const keys = keyOf(request.Key ?? {}, await keyNames(headers, request.TableName));
-      const release = await mutex.lock([lockId(request.TableName, keys)]);
-      try {
+      return locked([lockId(request.TableName, keys)], async () => {
         const oldImage = await getItem(headers, request.TableName, keys);
         const asked = request.ReturnValues ?? 'NONE';
         // ALL_NEW gives the new image atomically; other ReturnValues are kept and the item is re-read under the lock.
@@ -128,19 +134,14 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
         const { response, attributes, body, ok } = await forwardAsking(headers, request, rewrite ? 'ALL_NEW' : asked);
         const newImage = !ok ? undefined : rewrite ? attributes : await getItem(headers, request.TableName, keys);
         return await publishThen(headers, { response, body, changes: ok ? [{ tableName: request.TableName, keys, oldImage, newImage }] : [] });
-      } finally {
-        release();
-      }
+      });
     },
     async DeleteItem(headers, request) {
       const keys = keyOf(request.Key ?? {}, await keyNames(headers, request.TableName));
-      const release = await mutex.lock([lockId(request.TableName, keys)]);
-      try {
+      return locked([lockId(request.TableName, keys)], async () => {
         const { response, attributes, body, ok } = await forwardAsking(headers, request, 'ALL_OLD');
         return await publishThen(headers, { response, body, changes: ok ? [{ tableName: request.TableName, keys, oldImage: attributes }] : [] });
-      } finally {
-        release();
-      }
+      });
     },
     async BatchWriteItem(headers, request) {
       const writes: Array<{ table: string; keys: AttributeMap; put?: AttributeMap; entry: unknown }> = [];
@@ -152,8 +153,7 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
           writes.push({ table, keys: keyOf(put ?? entry?.DeleteRequest?.Key ?? {}, names), put, entry });
         }
       }
-      const release = await mutex.lock(writes.map((w) => lockId(w.table, w.keys)));
-      try {
+      return locked(writes.map((w) => lockId(w.table, w.keys)), async () => {
         const oldImages = await Promise.all(writes.map((w) => getItem(headers, w.table, w.keys)));
         const response = await wire.send(headers, Buffer.from(JSON.stringify(request)));
         const json = response.status === 200 ? parseJson(response.body) : undefined;
@@ -165,9 +165,7 @@ export async function startStreamingDestination(options: StreamingDestinationOpt
           return unprocessed.has(id) ? [] : [{ tableName: w.table, keys: w.keys, oldImage: oldImages[i], newImage: w.put }];
         });
         return await publishThen(headers, { response, changes });
-      } finally {
-        release();
-      }
+      });
     },
   };
 
