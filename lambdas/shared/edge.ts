@@ -2,7 +2,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import { ORIGIN_VERIFY_HEADER, originDigest, VIEWER_ADDRESS_HEADER } from '../../topology/http-policy';
+import { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER } from '../../topology/http-policy';
 import { Forbidden } from './errors';
 
 /**
@@ -20,7 +20,7 @@ import { Forbidden } from './errors';
  * is the previous value CloudFront's edges still send for the minutes the new configuration propagates,
  * makes the function read the secret's stages from Secrets Manager.
  */
-export { ORIGIN_VERIFY_HEADER, originDigest, VIEWER_ADDRESS_HEADER };
+export { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER };
 
 /** The values a request may carry: Secrets Manager's AWSCURRENT and, during a rotation, AWSPREVIOUS. */
 export type OriginSecretSource = () => Promise<string[]>;
