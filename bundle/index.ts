@@ -1,6 +1,5 @@
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { cp, mkdir, rm, stat } from 'node:fs/promises';
-import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { functions, type FunctionSpec } from '../topology';
 import { LAMBDA_NODE_MAJOR } from '../topology/runtime';
@@ -59,23 +58,6 @@ const replacements: Plugin = {
   },
 };
 
-const BUILTIN = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
-
-/**
- * Node's built-in modules reached with `require`, never with an ES `import`. For an imported builtin
- * Node builds an ES module facade that reads every export once, and some exports are lazy getters:
- * `node:process` creates process.stdout and stdin, `node:fs` loads its streams. Measured with
- * --cpu-prof, those facades were the largest single item of a function's load. esbuild turns an
- * import of a CommonJS module into plain property reads, so the builtin keeps its lazy getters.
- */
-const builtinsByRequire: Plugin = {
-  name: 'builtins-by-require',
-  setup(b) {
-    b.onResolve({ filter: BUILTIN }, (args) => (args.kind === 'import-statement' ? { path: args.path, namespace: 'builtin' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
-  },
-};
-
 export const functionOptions: BuildOptions = {
   bundle: true,
   platform: 'node',
@@ -96,7 +78,7 @@ export const functionOptions: BuildOptions = {
    * `module` first: the SDK's ES builds (dist-es) tree-shake, its CommonJS builds (dist-cjs) do not.
    */
   mainFields: ['module', 'main'],
-  plugins: [replacements, builtinsByRequire],
+  plugins: [replacements],
   // Some dependencies are CommonJS and call require(); give ESM bundles one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
