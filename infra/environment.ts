@@ -13,6 +13,8 @@ export interface AwsBindingValues {
   sessionSigningKey: pulumi.Input<string>;
   /** The origin secret's ARN. */
   originSecret: pulumi.Input<string>;
+  /** Hex SHA-256 of the origin secret's current value. */
+  originDigest: pulumi.Input<string>;
   publicUrl: pulumi.Input<string>;
   corsOrigins: readonly string[];
   logLevel: string;
@@ -30,6 +32,7 @@ export function awsEnvironment(env: Environment, values: AwsBindingValues): Reco
       case 'sessionPublicKeys': return values.sessionPublicKeys;
       case 'sessionSigningKey': return values.sessionSigningKey;
       case 'originSecret': return values.originSecret;
+      case 'originDigest': return values.originDigest;
       case 'publicUrl': return values.publicUrl;
       // Behind CloudFront every viewer connection is HTTPS, so the session cookie is `__Host-` + Secure.
       case 'cookieSecure': return 'true';

@@ -70,6 +70,7 @@ const services = Object.fromEntries(functions.map((spec) => [spec.name, new Serv
     sessionPublicKeys: sessionKey.publicJwks,
     sessionSigningKey: sessionKey.secret.arn,
     originSecret: originSecret.secret.arn,
+    originDigest: originSecret.digest,
     publicUrl: site.url,
     corsOrigins: config.api.corsOrigins,
     logLevel: config.logLevel,

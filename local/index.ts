@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { parseOrigins } from '../topology/http-policy';
+import { originDigest, parseOrigins } from '../topology/http-policy';
 import { functions, physicalName, replicaFeed, replicas, tables } from '../topology/index';
 import { functionDir, ROOT } from '../bundle';
 import { createTables, startDynamo, tableDefinitions } from './dynamodb';
@@ -160,6 +160,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       sessionPublicKeys: keys.publicJwks,
       signingKeySecretId: SIGNING_KEY_SECRET_ID,
       originSecretId: ORIGIN_SECRET_ID,
+      originDigest: originDigest(secrets!.current(ORIGIN_SECRET_ID)),
       publicBaseUrl: gateway.url,
       corsOrigins: corsAllowedOrigins,
       logLevel: process.env.LOG_LEVEL ?? 'INFO',

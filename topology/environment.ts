@@ -19,6 +19,8 @@ export type Binding =
   | { kind: 'sessionSigningKey' }
   /** The Secrets Manager id of the origin secret the edge sends (never its value). */
   | { kind: 'originSecret' }
+  /** The hex SHA-256 digest of the origin secret's current value, which recognises it without revealing it. */
+  | { kind: 'originDigest' }
   /** The site's public base URL (on AWS the CloudFront URL, locally the gateway's). */
   | { kind: 'publicUrl' }
   /** Whether the session cookie is `__Host-` + Secure: true behind CloudFront, false on plain-http localhost. */
@@ -48,6 +50,7 @@ export const ENV = {
   sessionPublicKeys: 'SESSION_PUBLIC_KEYS',
   sessionSigningKey: 'SESSION_SIGNING_KEY_SECRET',
   originSecret: 'ORIGIN_VERIFY_SECRET',
+  originDigest: 'ORIGIN_VERIFY_DIGEST',
   replicaFeeds: 'REPLICAS',
   tracesEndpoint: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
   tracesSampler: 'OTEL_TRACES_SAMPLER',
@@ -90,7 +93,10 @@ export function environmentOf(fn: FunctionSpec, replicas: readonly ReplicaDeclar
   if (fn.consumesChangeStream) env[ENV.replicaFeeds] = { kind: 'replicaFeeds' };
   if (fn.sessionKey) env[ENV.sessionPublicKeys] = { kind: 'sessionPublicKeys' };
   if (fn.sessionKey === 'private') env[ENV.sessionSigningKey] = { kind: 'sessionSigningKey' };
-  if (answersRoutes(fn.name)) env[ENV.originSecret] = { kind: 'originSecret' };
+  if (answersRoutes(fn.name)) {
+    env[ENV.originSecret] = { kind: 'originSecret' };
+    env[ENV.originDigest] = { kind: 'originDigest' };
+  }
   for (const [key, value] of Object.entries(fn.settings ?? {})) env[key] = { kind: 'setting', value: String(value) };
   return env;
 }

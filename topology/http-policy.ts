@@ -4,8 +4,15 @@
  * (CloudFront's response-headers policy on AWS, the static function everywhere).
  */
 
+import { createHash } from 'node:crypto';
+
 /** The origin header CloudFront adds with the origin secret (and the local gateway, playing the edge). */
 export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
+
+/** Hex SHA-256 of an origin secret value: what both runtimes put in ORIGIN_VERIFY_DIGEST. */
+export function originDigest(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
 /**
  * `<viewer ip>:<viewer port>`, added by CloudFront ("Add CloudFront request headers", viewer location
  * headers), e.g. `198.51.100.10:46532`; IPv6 addresses come unbracketed: `2001:db8::1:46532`.

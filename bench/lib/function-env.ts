@@ -6,12 +6,14 @@ import { lambdaEnv } from '../../local/lambda/environment';
 import { startSecretsManager } from '../../local/secrets';
 import { functionDir } from '../../bundle';
 import { functionSpec, replicas, tables, type FunctionName, type TableSpec } from '../../topology/index';
+import { originDigest } from '../../topology/http-policy';
 import { LOCAL_AWS_ENV } from '../load/run';
 
 // dynalite ships no types; the local runtime owns the project's shim, so take it untyped here.
 const dynalite = createRequire(import.meta.url)('dynalite') as (o: Record<string, number>) => Server;
 
 const BENCH_ORIGIN_SECRET_ID = 'bench/origin-verify';
+const BENCH_SIGNING_KEY_SECRET_ID = 'bench/session-signing-key';
 /** Sent by `httpEvent` as the edge would. */
 export const BENCH_ORIGIN_SECRET = 'bench-origin-secret';
 
@@ -42,20 +44,23 @@ export async function functionEnv(): Promise<FunctionEnv> {
     );
   }
   client.destroy();
-  // Every HTTP function reads the origin secret at init and checks it on each request, as on AWS.
-  const secrets = await startSecretsManager({ secrets: { [BENCH_ORIGIN_SECRET_ID]: BENCH_ORIGIN_SECRET } });
-  const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  // What the runtime's Secrets Manager holds: the origin secret (its digest is in each environment, as
+  // on AWS) and the user function's private signing key, so a function that reads either finds it.
+  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const publicJwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'EdDSA' };
+  const privateJwk = { ...(await exportJWK(privateKey)), kid: 'bench', alg: 'EdDSA' };
+  const secrets = await startSecretsManager({ secrets: { [BENCH_ORIGIN_SECRET_ID]: BENCH_ORIGIN_SECRET, [BENCH_SIGNING_KEY_SECRET_ID]: JSON.stringify(privateJwk) } });
   const envFor = (name: FunctionName) =>
     lambdaEnv({
       spec: functionSpec(name),
       replicas,
       physicalName: (logical) => logical,
-      // The cold-start requests need no signing key; nothing listens on Kinesis's discard port.
+      // Nothing listens on Kinesis's discard port: no function writes to the stream here.
       endpoints: { dynamodb: endpoint, secretsManager: secrets.endpoint, kinesis: 'http://127.0.0.1:9' },
       sessionPublicKeys: [publicJwk],
-      signingKeySecretId: 'bench-signing-key',
+      signingKeySecretId: BENCH_SIGNING_KEY_SECRET_ID,
       originSecretId: BENCH_ORIGIN_SECRET_ID,
+      originDigest: originDigest(BENCH_ORIGIN_SECRET),
       publicBaseUrl: 'http://127.0.0.1',
       logLevel: 'WARN',
       taskRoot: functionDir(name),

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { ORIGIN_VERIFY_HEADER } from '../../topology/http-policy';
+import { ORIGIN_VERIFY_HEADER, originDigest } from '../../topology/http-policy';
 import type { Link } from '../link';
 
 const DAY_MS = 86_400_000;
@@ -25,6 +25,13 @@ export class OriginSecret extends pulumi.ComponentResource {
   readonly version: aws.secretsmanager.SecretVersion;
   /** The origin custom header of the distribution; its value is a Pulumi secret. */
   readonly header: { name: string; value: pulumi.Output<string> };
+  /**
+   * Hex SHA-256 of the current value, for the functions' environment: it recognises the value without
+   * revealing it (finding a preimage of a SHA-256 digest is infeasible, and the value is 48 random
+   * letters and digits), so it is not a secret and stays readable in the stack's diffs. A rotation
+   * changes it, which updates every function's configuration: new instances, as any deployment starts.
+   */
+  readonly digest: pulumi.Output<string>;
 
   constructor(name: string, args: OriginSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super('noops-todo:security:OriginSecret', name, {}, opts);
@@ -33,6 +40,7 @@ export class OriginSecret extends pulumi.ComponentResource {
     this.secret = createSecret(this);
     this.version = createVersion(this);
     this.header = { name: ORIGIN_VERIFY_HEADER, value: pulumi.secret(this.password.result) };
+    this.digest = pulumi.unsecret(this.password.result.apply(originDigest));
     this.registerOutputs({ secretArn: this.secret.arn });
 
     function createPassword(parent: OriginSecret) {
@@ -61,7 +69,11 @@ export class OriginSecret extends pulumi.ComponentResource {
     }
   }
 
-  /** For every function behind the API: read access to exactly the secret (its ARN, never its value, is in the environment). */
+  /**
+   * For every function behind the API: read access to exactly the secret (its ARN and the current
+   * value's digest, never a value, are in the environment). A request with the current value needs no
+   * read; the grant serves the previous value during a rotation.
+   */
   link(): Link {
     return {
       statements: [{ actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.arn] }],

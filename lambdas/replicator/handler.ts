@@ -28,7 +28,7 @@ const http = httpHandler(logger, {
     await authenticate(event);
     return json(200, await replicationStatus(feeds, state));
   },
-}, { originSecretId: config.originSecretId });
+}, { originSecretId: config.originSecretId, originDigest: config.originDigest });
 
 /** One function, two triggers: the Kinesis event source mapping (`Records`) and API Gateway (`routeKey`). */
 export const handler = instrument({ logger, metrics }, async (event: KinesisStreamEvent | APIGatewayProxyEventV2, context?: Context) => {

@@ -132,4 +132,4 @@ export const handler = instrument({ logger, metrics }, httpHandler(logger, {
     logger.info('todo deleted', { key: todoId(event) });
     return noContent();
   },
-}, { originSecretId: config.originSecretId }));
+}, { originSecretId: config.originSecretId, originDigest: config.originDigest }));

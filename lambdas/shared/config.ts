@@ -18,6 +18,8 @@ export interface FunctionConfig<F extends FunctionName = FunctionName> {
   corsOrigins: string[];
   /** Secrets Manager id of the origin secret; undefined: every request is refused. */
   originSecretId: string | undefined;
+  /** Hex SHA-256 of the origin secret's current value; undefined: every request reads the secret. */
+  originDigest: string | undefined;
   /** The verification JWKS (JSON); only functions with a session key. */
   sessionPublicKeys: string;
   /** Secrets Manager id of the signing key; only the function holding the private key. */
@@ -66,6 +68,7 @@ export function functionConfig<F extends FunctionName>(name: F, env: Env = proce
     cookieSecure: secure === undefined ? true : secure === 'true' || secure === '1',
     corsOrigins: parseOrigins(present(ENV.corsOrigins)),
     originSecretId: keyOf((b) => b.kind === 'originSecret') ? present(ENV.originSecret) : undefined,
+    originDigest: keyOf((b) => b.kind === 'originDigest') ? present(ENV.originDigest) : undefined,
     get sessionPublicKeys() { return sessionPublicKeys(); },
     get sessionSigningKeySecretId() { return signingKey(); },
     get replicaFeeds() { return feeds(); },

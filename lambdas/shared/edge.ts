@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -11,6 +11,14 @@ import { Forbidden } from './errors';
  * from bypassing CloudFront and accessing your content directly on the origin"), and every function
  * behind the API refuses a request without it before any route runs. Locally the gateway plays the
  * edge and adds the same header.
+ *
+ * The function only has to recognise the value, not know it: its environment carries the SHA-256
+ * digest of the current value (ORIGIN_VERIFY_DIGEST), which gives nothing to a reader of the function's
+ * configuration (finding a value with a given SHA-256 digest is a preimage attack; the value is 48
+ * random letters and digits, ~285 bits). A request with the current value therefore passes without
+ * any call, at cold start as later. Only a value that is not the current one, which during a rotation
+ * is the previous value CloudFront's edges still send for the minutes the new configuration propagates,
+ * makes the function read the secret's stages from Secrets Manager.
  */
 export { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER };
 
@@ -25,6 +33,8 @@ export interface OriginGuardOptions {
    * first requests CloudFront sends with a rotated value pass even before the cache expires.
    */
   refreshAfterMs?: number;
+  /** Hex SHA-256 of the current value (ORIGIN_VERIFY_DIGEST): a request carrying it passes without a read. */
+  digest?: string;
   now?: () => number;
 }
 
@@ -34,15 +44,20 @@ export interface OriginGuardOptions {
  * old value while CloudFront propagates the new configuration keep passing. Before the first rotation
  * there is no AWSPREVIOUS (ResourceNotFoundException).
  */
-export function secretsManagerSource(secretId: string, client = new SecretsManagerClient({})): OriginSecretSource {
-  const read = (VersionStage: string) =>
-    client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage })).then(
+export function secretsManagerSource(secretId: string, client?: SecretsManagerClient): OriginSecretSource {
+  // Loaded on the first read: a function that only ever sees the current value never builds the client.
+  const sdk = lazy(() => import('@aws-sdk/client-secrets-manager'));
+  const read = async (VersionStage: string) => {
+    const { GetSecretValueCommand, SecretsManagerClient } = await sdk();
+    client ??= new SecretsManagerClient({});
+    return client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage })).then(
       ({ SecretString }) => SecretString,
       (err: Error) => {
         if (VersionStage === 'AWSPREVIOUS' && err.name === 'ResourceNotFoundException') return undefined;
         throw err;
       },
     );
+  };
   return async () => {
     const [current, previous] = await Promise.all([read('AWSCURRENT'), read('AWSPREVIOUS')]);
     if (!current) throw new Error(`secret ${secretId} has no SecretString`);
@@ -50,13 +65,24 @@ export function secretsManagerSource(secretId: string, client = new SecretsManag
   };
 }
 
+/** A promise made on the first call and kept; a rejected one is dropped, so the next call tries again. */
+function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make().catch((err: unknown) => {
+    made = undefined;
+    throw err;
+  }));
+}
+
 /**
  * The check every HTTP function runs first (in `httpHandler`): 403 in the error contract unless the
- * request carries the origin secret. Without a configured secret every request is refused: a function
- * that cannot check must not answer.
+ * request carries the origin secret. A value whose digest is `options.digest` passes at once; any
+ * other is checked against `source`. Without a configured secret every request is refused: a
+ * function that cannot check must not answer.
  */
 export function originGuard(source: OriginSecretSource | undefined, options: OriginGuardOptions = {}) {
   const { maxAgeMs = 60_000, refreshAfterMs = 5_000, now = Date.now } = options;
+  const current = options.digest && /^[0-9a-f]{64}$/i.test(options.digest) ? Buffer.from(options.digest, 'hex') : undefined;
   let cached: { values: Promise<string[]>; at: number } | undefined;
   const load = () => {
     const entry = { values: source!(), at: now() };
@@ -73,14 +99,16 @@ export function originGuard(source: OriginSecretSource | undefined, options: Ori
     if (fresh) return fresh.values.catch(load);
     return load();
   };
-  // Read during init, so the first request does not wait for Secrets Manager.
-  if (source) void load().catch(() => undefined);
+  // Without the digest every request needs the stages: read them during init, before the first one.
+  if (source && !current) void load().catch(() => undefined);
 
   /** The event without the secret (so no route can log or echo it), or a 403 `Forbidden`. */
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyEventV2> => {
     const { [ORIGIN_VERIFY_HEADER]: sent, ...headers } = event.headers ?? {};
     const checked = { ...event, headers };
-    if (!source || sent === undefined) throw notThroughEdge();
+    if (sent === undefined || (!source && !current)) throw notThroughEdge();
+    if (current && timingSafeEqual(sha256(sent), current)) return checked;
+    if (!source) throw notThroughEdge();
     if (matchesAny(sent, await values())) return checked;
     if (cached && now() - cached.at >= refreshAfterMs && matchesAny(sent, await load())) return checked;
     throw notThroughEdge();
@@ -90,11 +118,11 @@ export function originGuard(source: OriginSecretSource | undefined, options: Ori
 export type OriginGuard = ReturnType<typeof originGuard>;
 
 /**
- * The guard of a function's configured origin secret: the secret's ARN (its id locally), never its
- * value. The first read starts now, during init.
+ * The guard of a function's configured origin secret: the digest of its current value, and the
+ * secret's ARN (its id locally), never its value.
  */
-export function configuredOriginGuard(secretId: string | undefined): OriginGuard {
-  return originGuard(secretId ? secretsManagerSource(secretId) : undefined);
+export function configuredOriginGuard(secretId: string | undefined, digest?: string): OriginGuard {
+  return originGuard(secretId ? secretsManagerSource(secretId) : undefined, { digest });
 }
 
 function notThroughEdge(): Forbidden {
@@ -103,11 +131,14 @@ function notThroughEdge(): Forbidden {
 
 /** Constant time whatever the input: digests have one length, and every accepted value is compared. */
 function matchesAny(sent: string, accepted: string[]): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  const sentDigest = digest(sent);
+  const sentDigest = sha256(sent);
   let match = false;
-  for (const value of accepted) match = timingSafeEqual(sentDigest, digest(value)) || match;
+  for (const value of accepted) match = timingSafeEqual(sentDigest, sha256(value)) || match;
   return match;
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
 }
 
 /**

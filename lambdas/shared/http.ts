@@ -55,8 +55,8 @@ export function toResponse(err: unknown, logger: Logger): HttpResult {
  * dispatch is a lookup on `routeKey`; the adapter adds logging keys, the `x-request-id` header and
  * error mapping.
  */
-export function httpHandler(logger: Logger, routes: Record<string, RouteHandler>, options: { edge?: OriginGuard; originSecretId?: string } = {}) {
-  const throughEdge = options.edge ?? configuredOriginGuard(options.originSecretId);
+export function httpHandler(logger: Logger, routes: Record<string, RouteHandler>, options: { edge?: OriginGuard; originSecretId?: string; originDigest?: string } = {}) {
+  const throughEdge = options.edge ?? configuredOriginGuard(options.originSecretId, options.originDigest);
   return async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     logger.appendKeys({ requestId, routeKey: event.routeKey });

@@ -47,7 +47,7 @@ async function serve(event: HttpEvent): Promise<HttpResult> {
     : { statusCode: 200, headers, body: file.body.toString('base64'), isBase64Encoded: true };
 }
 
-const routes = httpHandler(logger, { $default: serve }, { originSecretId: config.originSecretId });
+const routes = httpHandler(logger, { $default: serve }, { originSecretId: config.originSecretId, originDigest: config.originDigest });
 
 /** Every answer, errors included, carries the same security headers CloudFront adds on AWS. */
 export const handler = instrument({ logger }, async (event: HttpEvent, context?: Context): Promise<HttpResult> => {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { assertSessionCurrent } from '../shared/domain-rules';
 import { Conflict, TooManyRequests, Unauthorized } from '../shared/errors';
 import type { PasswordHasher } from './password';
@@ -91,9 +90,9 @@ export function slowDownDelay(failures: number, throttle: ThrottleSettings): num
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createUserService({ users, attempts, counts, hasher, throttle = DEFAULT_THROTTLE, newId, now = () => new Date(), delay = wait }: UserServiceDeps) {
-  // Unknown users are hashed against this so they cost the same time as a wrong password.
-  let dummyHash: Promise<string> | undefined;
-  const dummy = () => (dummyHash ??= hasher.hash(randomUUID()));
+  // Unknown users are verified against this so they cost the same time as a wrong password. It needs
+  // no hashing, so nothing runs at cold start for it and the first unknown name costs one verification too.
+  const dummy = hasher.unmatchable();
   const nowSeconds = () => Math.floor(now().getTime() / 1000);
   const counterIds = (userName: string, ip: string) => [`user#${normalizeUserName(userName)}`, `ip#${ip}`];
 
@@ -120,8 +119,6 @@ export function createUserService({ users, attempts, counts, hasher, throttle = 
   }
 
   return {
-    warmUp: () => dummy(),
-
     async register(input: { userName: string; password: string; email?: string }): Promise<User> {
       const at = now().toISOString();
       const user: User = {
@@ -149,7 +146,7 @@ export function createUserService({ users, attempts, counts, hasher, throttle = 
       const ids = counterIds(input.userName, input.sourceIp);
       await assertNotLocked(ids);
       const user = await users.get(normalizeUserName(input.userName));
-      const ok = await hasher.verify(input.password, user?.passwordHash ?? (await dummy()));
+      const ok = await hasher.verify(input.password, user?.passwordHash ?? dummy);
       if (!user || !ok) {
         const failures = await recordFailure(ids);
         // Same counters for unknown users and wrong passwords, so the same delay: it reveals nothing.

@@ -39,9 +39,6 @@ const users = createUserService({
   },
   newId: uuidv7,
 });
-// Start the dummy hash and the key fetch during init, which Lambda does not bill against the first request.
-void users.warmUp();
-void signingKey().catch((err: unknown) => logger.warn('signing key not loaded at start', { error: err as Error }));
 
 /**
  * One sign-in for both login routes: the same throttle counters, failure signal and token (expiry,
@@ -116,4 +113,4 @@ export const handler = instrument({ logger, metrics }, httpHandler(logger, {
     // Ant Design Pro v4 reads the profile at the top level, v5 under `data`: serve both.
     return json(200, { ...profile, success: true, data: profile });
   },
-}, { originSecretId: config.originSecretId }));
+}, { originSecretId: config.originSecretId, originDigest: config.originDigest }));

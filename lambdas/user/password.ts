@@ -42,8 +42,17 @@ export async function verifyPassword(password: string, stored: string): Promise<
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(password: string, stored: string): Promise<boolean>;
+  /**
+   * A stored hash in the current parameters that no password matches (random salt, random key):
+   * verifying against it costs exactly a real verification, and making it costs nothing.
+   */
+  unmatchable(): string;
 }
 
 export function scryptHasher(params: ScryptParams): PasswordHasher {
-  return { hash: (password) => hashPassword(password, params), verify: verifyPassword };
+  return {
+    hash: (password) => hashPassword(password, params),
+    verify: verifyPassword,
+    unmatchable: () => ['scrypt', params.N, params.r, params.p, randomBytes(SALT_BYTES).toString('base64'), randomBytes(KEY_LENGTH).toString('base64')].join('$'),
+  };
 }

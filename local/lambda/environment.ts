@@ -21,6 +21,8 @@ export interface LambdaEnvInput {
   signingKeySecretId: string;
   /** Secrets Manager id of the origin secret; every function behind the API gets it. */
   originSecretId: string;
+  /** Hex SHA-256 of the origin secret's value, as the stack sets it (`originDigest` of lambdas/shared/edge.ts). */
+  originDigest: string;
   publicBaseUrl: string;
   /** Extra origins allowed to call with credentials; empty: same origin only (the key stays unset). */
   corsOrigins?: readonly string[];
@@ -78,6 +80,7 @@ export function contractEnv(input: Omit<LambdaEnvInput, 'endpoints' | 'taskRoot'
       case 'sessionPublicKeys': return JSON.stringify({ keys: input.sessionPublicKeys });
       case 'sessionSigningKey': return input.signingKeySecretId;
       case 'originSecret': return input.originSecretId;
+      case 'originDigest': return input.originDigest;
       case 'publicUrl': return input.publicBaseUrl;
       // Plain-http localhost cannot carry Secure cookies.
       case 'cookieSecure': return 'false';

@@ -1,5 +1,6 @@
 import type { httpHandler } from '../../lambdas/shared/http';
 import { startSecretsManager, type SecretsManager } from '../../local/secrets';
+import { originDigest } from '../../topology/http-policy';
 
 /** The origin secret unit tests put in their local Secrets Manager; `httpEvent` sends it by default. */
 export const TEST_ORIGIN_SECRET_ID = 'test/origin-verify';
@@ -16,7 +17,7 @@ export async function startEdgeSecrets(secrets: Record<string, string> = {}): Pr
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-  Object.assign(process.env, { ORIGIN_VERIFY_SECRET: TEST_ORIGIN_SECRET_ID, AWS_ENDPOINT_URL_SECRETS_MANAGER: manager.endpoint });
+  Object.assign(process.env, { ORIGIN_VERIFY_SECRET: TEST_ORIGIN_SECRET_ID, ORIGIN_VERIFY_DIGEST: originDigest(TEST_ORIGIN_SECRET), AWS_ENDPOINT_URL_SECRETS_MANAGER: manager.endpoint });
   return manager;
 }
 

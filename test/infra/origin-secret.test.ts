@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ORIGIN_VERIFY_HEADER } from '../../lambdas/shared/edge';
 import { routes } from '../../topology/index';
@@ -65,6 +66,15 @@ describe('origin secret', () => {
       expect(JSON.stringify(env)).not.toContain(value);
     }
     expect(fns.filter((fn) => fn.inputs.environment.variables.ORIGIN_VERIFY_SECRET)).toHaveLength(behindApi.size);
+  });
+
+  it('reaches those functions as the SHA-256 digest of the current value too, in plain text, so they check it without a read', () => {
+    const behindApi = new Set<string>(routes.map((r) => r.function));
+    const value = secretValue(run.find('aws:secretsmanager/secretVersion:SecretVersion', 'origin-secret-version').inputs.secretString);
+    const digest = createHash('sha256').update(value).digest('hex');
+    const withDigest = run.ofType('aws:lambda/function:Function').filter((fn) => behindApi.has(fn.inputs.environment.variables.POWERTOOLS_SERVICE_NAME));
+    expect(withDigest).toHaveLength(behindApi.size);
+    for (const fn of withDigest) expect(fn.inputs.environment.variables.ORIGIN_VERIFY_DIGEST).toBe(digest);
   });
 
   it('grants GetSecretValue on exactly that secret to exactly those functions', () => {

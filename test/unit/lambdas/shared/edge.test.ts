@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientAddress, originGuard, secretsManagerSource, viewerAddress } from '../../../../lambdas/shared/edge';
 import { httpHandler, json } from '../../../../lambdas/shared/http';
@@ -69,6 +70,45 @@ describe('httpHandler behind the edge', () => {
     const event = withOrigin(TEST_ORIGIN_SECRET);
     await handler(event);
     expect(event.headers['x-origin-verify']).toBe(TEST_ORIGIN_SECRET);
+  });
+});
+
+describe('the current value by its digest', () => {
+  const digest = createHash('sha256').update(TEST_ORIGIN_SECRET).digest('hex');
+  /** A source that counts its reads, as Secrets Manager would be called. */
+  const counted = () => {
+    const source = Object.assign(async () => {
+      source.reads += 1;
+      return ['previous-value', TEST_ORIGIN_SECRET];
+    }, { reads: 0 });
+    return source;
+  };
+
+  it('passes a request carrying the current value without reading the secret, at init or after', async () => {
+    // Prepare
+    const source = counted();
+    const guard = originGuard(source, { digest });
+    // Act
+    const checked = await guard(withOrigin(TEST_ORIGIN_SECRET));
+    // Assess
+    expect(checked.headers).not.toHaveProperty('x-origin-verify');
+    expect(source.reads).toBe(0);
+  });
+
+  it('checks any other value against the secret\'s stages, so the previous one passes during a rotation', async () => {
+    const source = counted();
+    const guard = originGuard(source, { digest });
+    await expect(guard(withOrigin('previous-value'))).resolves.toBeDefined();
+    await expect(guard(withOrigin('forged'))).rejects.toMatchObject({ statusCode: 403 });
+    expect(source.reads).toBe(1);
+  });
+
+  it('refuses a missing or forged header with the digest alone, and a malformed digest matches nothing', async () => {
+    const guard = originGuard(undefined, { digest });
+    await expect(guard(withOrigin(TEST_ORIGIN_SECRET))).resolves.toBeDefined();
+    await expect(guard(withOrigin(undefined))).rejects.toMatchObject({ statusCode: 403 });
+    await expect(guard(withOrigin('forged'))).rejects.toMatchObject({ statusCode: 403 });
+    await expect(originGuard(undefined, { digest: 'not-hex' })(withOrigin(TEST_ORIGIN_SECRET))).rejects.toMatchObject({ statusCode: 403 });
   });
 });
 

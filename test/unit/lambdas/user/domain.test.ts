@@ -140,6 +140,27 @@ describe('user service', () => {
   });
 });
 
+describe('unknown users', () => {
+  it('cost one verification in the current parameters, as a wrong password does, and no hashing at start', async () => {
+    // Prepare: the real scrypt hasher, with its calls counted
+    const real = scryptHasher(FAST);
+    const calls: Array<{ op: string; stored?: string }> = [];
+    const hasher = {
+      ...real,
+      hash: (password: string) => (calls.push({ op: 'hash' }), real.hash(password)),
+      verify: (password: string, stored: string) => (calls.push({ op: 'verify', stored }), real.verify(password, stored)),
+    };
+    const service = createUserService({ users: new MemoryUsers(), attempts: new MemoryAttempts(), counts: new FixedCounts(), hasher, newId: uuidv7 });
+    expect(calls).toEqual([]);
+    // Act
+    const answer = await service.login({ userName: 'nobody', password: 'guess', sourceIp: '198.51.100.1' });
+    // Assess
+    expect(answer).toBeUndefined();
+    expect(calls.map((c) => c.op)).toEqual(['verify']);
+    expect(calls[0]!.stored).toMatch(new RegExp(`^scrypt\\$${FAST.N}\\$${FAST.r}\\$${FAST.p}\\$`));
+  });
+});
+
 describe('profile', () => {
   it('has the seed shape with todo counts', () => {
     // Prepare

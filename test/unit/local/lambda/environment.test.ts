@@ -13,6 +13,7 @@ function envFor(name: FunctionName, overrides: Partial<LambdaEnvInput> = {}): Re
     sessionPublicKeys: publicJwks,
     signingKeySecretId: 'noops-todo/local/session-signing-key',
     originSecretId: 'noops-todo/local/origin-verify',
+    originDigest: 'ab'.repeat(32),
     publicBaseUrl: 'http://127.0.0.1:3000',
     logLevel: 'INFO',
     taskRoot: '/dist/functions/x',
