@@ -33,6 +33,13 @@ describe('stack-config replicas and their read models', () => {
     expect(() => parse(replicas)).toThrow(/^Invalid configuration noops-todo:replicas\[0\]\.attributes: /);
   });
 
+  it.each([
+    ['a key the reader already has', [{ ...avatars, reader: 'rule', envVar: 'RULES_TABLE', attributes: ['avatar'] }], /^Invalid configuration noops-todo:replicas\[0\]\.envVar: RULES_TABLE is already in the rule function's environment/],
+    ['the key of another replica of the same reader', [{ ...avatars, attributes: ['avatar'] }, { ...avatars, name: 'avatars-again', attributes: ['avatar'] }], /^Invalid configuration noops-todo:replicas\[1\]\.envVar: AVATARS_TABLE is already in the static function's environment/],
+  ])('rejects an envVar that is %s: the reader would get one table for another', (_what, replicas, message) => {
+    expect(() => parse(replicas)).toThrow(message);
+  });
+
   it('hands each replica\'s read model to the replicator in REPLICAS', async () => {
     // Act
     const run = await runProgram({ replicas: [{ name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE' }, { ...avatars, attributes: ['avatar'] }] });
