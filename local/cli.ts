@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildAll, staleReason } from '../bundle/build';
 import { ROOT } from '../bundle';
-import { functions, replicas, routes, tables } from '../topology/index';
+import { functions, routes, tables } from '../topology/index';
 import { startStack, type Stack } from './index';
 import { describeLambdaNode, installHint, LambdaNodeError, localNodePath } from './lambda/node';
 
@@ -83,7 +83,7 @@ function printSummary(stack: Stack, memory: boolean): void {
   }
   lines.push('', 'Tables:');
   for (const t of tables) lines.push(`  ${stack.tableName(t.name).padEnd(24)} owned by ${t.owner}${t.streamed ? ', streamed' : ''}`);
-  for (const r of replicas) lines.push(`  ${stack.tableName(r.name).padEnd(24)} replica of ${r.source}, read by ${r.reader}`);
+  for (const r of stack.replicas.list()) lines.push(`  ${stack.tableName(r.name).padEnd(24)} replica of ${r.source}, read by ${r.reader}`);
   lines.push('');
   lines.push(memory || !stack.dataDir ? `Data: in memory (gone when you stop); logs in ${rel(stack.logsDir)}/ until then` : `Data: persisted in ${rel(stack.dataDir)}/ (delete it to start over; logs in ${rel(stack.logsDir)}/)`);
   lines.push(describeLambdaNode(stack.functionsNode, ROOT));

@@ -37,7 +37,8 @@ export function compiledReplica(name: string): ReplicaDeclaration | undefined {
  * model: its reader is compiled against it, so `attributes` may only repeat it. Any other replica must
  * list its `attributes`, by name, from the source table's replicable attributes (which also give their
  * types). A replica's `envVar` must be new to its reader's environment: the same key twice would hand
- * the reader one table for another.
+ * the reader one table for another. The list always holds the replicas the code reads, as topology
+ * declares them.
  */
 export function parseReplicaEntries(value: unknown): ReplicaDeclaration[] {
   if (!Array.isArray(value)) throw new ReplicaConfigError('replicas', 'must be a list of { name, source, reader, envVar, attributes? }');
@@ -53,9 +54,18 @@ export function parseReplicaEntries(value: unknown): ReplicaDeclaration[] {
     const reader = item.reader as FunctionName;
     if (!item.envVar || !/^[A-Z][A-Z0-9_]*$/.test(item.envVar)) throw new ReplicaConfigError(`${where}.envVar`, 'must be an UPPER_SNAKE environment variable name');
     if (Object.hasOwn(environmentOf(functionSpec(reader), parsed), item.envVar)) throw new ReplicaConfigError(`${where}.envVar`, `${item.envVar} is already in the ${reader} function's environment`);
+    const compiled = compiledReplica(item.name);
+    for (const field of ['source', 'reader', 'envVar'] as const) {
+      if (compiled && compiled[field] !== item[field]) throw new ReplicaConfigError(`${where}.${field}`, `"${item.name}" is read by the ${compiled.reader} service's code, which expects ${field} ${compiled[field]}`);
+    }
     const readModel = parseReadModel(item.attributes, `${where}.attributes`, item.name, source.name);
     parsed.push({ name: item.name, source: source.name, reader, envVar: item.envVar, readModel });
   });
+  // The functions read their compiled replicas at cold start (lambdas/shared/config.ts): without one, its reader cannot start.
+  const missing = compiledReplicas.filter((c) => !parsed.some((r) => r.name === c.name));
+  if (missing.length > 0) {
+    throw new ReplicaConfigError('replicas', `lacks ${missing.map((m) => `${m.name} (read by the ${m.reader} service's code, which cannot start without ${m.envVar})`).join(' and ')}: keep ${missing.length === 1 ? 'it' : 'them'} in the list`);
+  }
   return parsed;
 }
 
