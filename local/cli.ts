@@ -4,6 +4,7 @@ import { buildAll, staleReason } from '../bundle/build';
 import { ROOT } from '../bundle';
 import { functions, routes, tables } from '../topology/index';
 import { startStack, type Stack } from './index';
+import { ReplicaChangeError } from './replica-set';
 import { describeLambdaNode, installHint, LambdaNodeError, localNodePath } from './lambda/node';
 
 const USAGE = `Usage: npm start -- [--memory] [--port <n>] [--data-dir <dir>]
@@ -43,7 +44,7 @@ let stack: Stack;
 try {
   stack = await startStack({ memory: values.memory, port, ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}) });
 } catch (err) {
-  if (err instanceof LambdaNodeError) fail(err.message);
+  if (err instanceof LambdaNodeError || err instanceof ReplicaChangeError) fail(err.message);
   const { code, message } = err as NodeJS.ErrnoException;
   if (code === 'EADDRINUSE') fail(`Port ${port} on 127.0.0.1 is already in use (another \`npm start\`?). Stop that process, or pick another port: npm start -- --port ${port + 1}`);
   if (/LOCK|lock/.test(message)) fail(`Another local stack is using the data directory (${message}). Stop it, or run this one with --memory.`);

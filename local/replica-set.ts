@@ -30,7 +30,7 @@ export async function loadReplicas(dataDir: string | undefined): Promise<Replica
   try {
     return parseReplicaEntries(JSON.parse(text));
   } catch (err) {
-    throw new Error(`${replicasFilePath(dataDir)}: ${err instanceof ReplicaConfigError ? err.message : (err as Error).message}`);
+    throw new ReplicaChangeError(`${replicasFilePath(dataDir)}: ${(err as Error).message}`, 400);
   }
 }
 
