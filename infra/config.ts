@@ -3,13 +3,11 @@ import {
   CHANGE_CONSUMER,
   functions,
   replicas as defaultReplicas,
-  tables,
   TOMBSTONE_TTL_SECONDS,
   type FunctionName,
-  type ReadModel,
-  type TableName,
 } from '../topology/index';
 import type { ReplicaDeclaration } from '../topology/environment';
+import { parseReplicaEntries, ReplicaConfigError } from '../topology/replica-config';
 import { LAMBDA_FUNCTION_NAME_MAX, STACK_NAME_CHARS } from './aws-names';
 import { DEFAULT_DEPLOYMENT_CONFIG, DEPLOYMENT_CONFIGS, isDeploymentConfigName, type DeploymentConfigName } from '../topology/release';
 
@@ -137,47 +135,14 @@ export function loadConfig(): StackConfig {
   return parseConfig((key) => config.get(key), pulumi.getProject(), pulumi.getStack());
 }
 
-/**
- * Stack-config replicas. A replica the code reads (a topology replica) keeps topology's read model: its
- * reader is compiled against it, so `attributes` may only repeat it. Any other replica must list its
- * `attributes`, by name, from the source table's replicable attributes (which also give their types).
- */
+/** Stack-config replicas, checked by the parser the local stack uses too (topology/replica-config.ts). */
 function parseReplicas(value: unknown): ReplicaConfig[] {
-  if (!Array.isArray(value)) throw new ConfigError('replicas', 'must be a list of { name, source, reader, envVar, attributes? }');
-  const seen = new Set<string>();
-  return value.map((item: Partial<Omit<ReplicaConfig, 'readModel'>> & { attributes?: unknown }, i) => {
-    const where = `replicas[${i}]`;
-    if (typeof item !== 'object' || item === null) throw new ConfigError(where, 'must be an object');
-    if (!item.name || !/^[a-z0-9-]{1,100}$/.test(item.name)) throw new ConfigError(`${where}.name`, 'must be lower-case letters, digits and dashes');
-    if (seen.has(item.name) || tables.some((t) => t.name === item.name)) throw new ConfigError(`${where}.name`, `"${item.name}" is already used`);
-    seen.add(item.name);
-    const source = tables.find((t) => t.name === item.source);
-    if (!source?.streamed) throw new ConfigError(`${where}.source`, `must be a streamed table (${tables.filter((t) => t.streamed).map((t) => t.name).join(', ')}), got "${item.source}"`);
-    if (!functions.some((f) => f.name === item.reader)) throw new ConfigError(`${where}.reader`, `must be one of ${functions.map((f) => f.name).join(', ')}, got "${item.reader}"`);
-    if (!item.envVar || !/^[A-Z][A-Z0-9_]*$/.test(item.envVar)) throw new ConfigError(`${where}.envVar`, 'must be an UPPER_SNAKE environment variable name');
-    const readModel = parseReadModel(item.attributes, `${where}.attributes`, item.name, source.name);
-    return { name: item.name, source: source.name, reader: item.reader as FunctionName, envVar: item.envVar, readModel };
-  });
-}
-
-function parseReadModel(value: unknown, where: string, replica: string, sourceName: TableName): ReadModel {
-  const compiled = defaultReplicas.find((r) => r.name === replica);
-  const replicable = tables.find((t) => t.name === sourceName)?.replicable ?? {};
-  const allowed = Object.keys(replicable).join(', ');
-  const names: unknown = value ?? (compiled ? Object.keys(compiled.readModel) : undefined);
-  if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
-    throw new ConfigError(where, `must list the attributes the reader may see, from ${sourceName}'s replicable attributes (${allowed}), got ${JSON.stringify(value)}`);
+  try {
+    return parseReplicaEntries(value);
+  } catch (err) {
+    if (err instanceof ReplicaConfigError) throw new ConfigError(err.where, err.problem);
+    throw err;
   }
-  const unknown = names.filter((n) => !Object.hasOwn(replicable, n));
-  if (unknown.length > 0) throw new ConfigError(where, `${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not replicable from ${sourceName} (replicable: ${allowed})`);
-  if (new Set(names).size !== names.length) throw new ConfigError(where, 'lists an attribute twice');
-  if (compiled) {
-    const expected = Object.keys(compiled.readModel);
-    if (names.length !== expected.length || !expected.every((n) => names.includes(n))) {
-      throw new ConfigError(where, `"${replica}" is read by the ${compiled.reader} service's code, compiled against the read model ${expected.join(', ')}; list exactly those or omit attributes`);
-    }
-  }
-  return Object.fromEntries(names.map((n) => [n, replicable[n]!]));
 }
 
 function parseFunctionSettings(r: ReturnType<typeof reader>): Record<FunctionName, FunctionSettings> {

@@ -2,8 +2,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildAll, staleReason } from '../bundle/build';
 import { ROOT } from '../bundle';
-import { functions, replicas, routes, tables } from '../topology/index';
+import { functions, routes, tables } from '../topology/index';
 import { startStack, type Stack } from './index';
+import { ReplicaChangeError } from './replica-set';
 import { describeLambdaNode, installHint, LambdaNodeError, localNodePath } from './lambda/node';
 
 const USAGE = `Usage: npm start -- [--memory] [--port <n>] [--data-dir <dir>]
@@ -43,7 +44,7 @@ let stack: Stack;
 try {
   stack = await startStack({ memory: values.memory, port, ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}) });
 } catch (err) {
-  if (err instanceof LambdaNodeError) fail(err.message);
+  if (err instanceof LambdaNodeError || err instanceof ReplicaChangeError) fail(err.message);
   const { code, message } = err as NodeJS.ErrnoException;
   if (code === 'EADDRINUSE') fail(`Port ${port} on 127.0.0.1 is already in use (another \`npm start\`?). Stop that process, or pick another port: npm start -- --port ${port + 1}`);
   if (/LOCK|lock/.test(message)) fail(`Another local stack is using the data directory (${message}). Stop it, or run this one with --memory.`);
@@ -83,7 +84,7 @@ function printSummary(stack: Stack, memory: boolean): void {
   }
   lines.push('', 'Tables:');
   for (const t of tables) lines.push(`  ${stack.tableName(t.name).padEnd(24)} owned by ${t.owner}${t.streamed ? ', streamed' : ''}`);
-  for (const r of replicas) lines.push(`  ${stack.tableName(r.name).padEnd(24)} replica of ${r.source}, read by ${r.reader}`);
+  for (const r of stack.replicas.list()) lines.push(`  ${stack.tableName(r.name).padEnd(24)} replica of ${r.source}, read by ${r.reader}`);
   lines.push('');
   lines.push(memory || !stack.dataDir ? `Data: in memory (gone when you stop); logs in ${rel(stack.logsDir)}/ until then` : `Data: persisted in ${rel(stack.dataDir)}/ (delete it to start over; logs in ${rel(stack.logsDir)}/)`);
   lines.push(describeLambdaNode(stack.functionsNode, ROOT));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { originDigest, parseOrigins } from '../topology/http-policy';
-import { functions, physicalName, replicaFeed, replicas, tables } from '../topology/index';
+import { functions, physicalName, replicaFeed, tables } from '../topology/index';
 import { functionDir, ROOT } from '../bundle';
 import { createTables, startDynamo, tableDefinitions } from './dynamodb';
 import { esmSettings, startEventSourceMapping, type EsmFaults, type EsmSettings, type EventSourceMapping } from './kinesis/event-source-mapping';
@@ -15,6 +15,7 @@ import { attachLogStreams } from './logs/streams';
 import { attachLogView, printRequest } from './logs/view';
 import { MetricLog } from './cloudwatch/metrics';
 import { startControl } from './control';
+import { loadReplicas, ReplicaSet, type ReplicaSetOptions } from './replica-set';
 import { startSecretsManager } from './secrets';
 import { memoryStackDir, writeStackFile } from './stack-file';
 import { startStreamingDestination, type StreamingDestination } from './dynamodb/streaming-destination';
@@ -77,6 +78,11 @@ export interface Stack {
   control: { url: string; token: string };
   /** Physical name of a table or replica (what the functions get in their environment). */
   tableName(logical: string): string;
+  /**
+   * The replicas it runs with now (`<dataDir>/replicas.json`, else topology's); `npm run replicas -- add|remove`
+   * changes them through the control endpoint, without a restart.
+   */
+  replicas: Pick<ReplicaSet, 'list' | 'add' | 'remove'>;
   /** The session keys the functions run with now (`npm run session-key -- rotate` changes them). */
   sessionKeys(): SessionKeys;
   stop(): Promise<void>;
@@ -130,7 +136,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     let keys = await loadSessionKeys(dataDir);
     const dynamo = await startDynamo(dataDir ? { path: path.join(dataDir, 'dynamodb') } : {});
     stops.push(dynamo.stop);
-    await createTables(dynamo.endpoint, tableDefinitions(tables, replicas, tableName));
+    const initialReplicas = await loadReplicas(dataDir);
+    await createTables(dynamo.endpoint, tableDefinitions(tables, initialReplicas, tableName));
+    // Set once the pool runs: a replica added or removed recycles its reader and the replicator.
+    let applyReplicas: ReplicaSetOptions['apply'] = async () => {};
+    const replicaSet = new ReplicaSet({ initial: initialReplicas, dataDir, dynamoEndpoint: dynamo.endpoint, physicalName: tableName, apply: (affected) => applyReplicas(affected) });
     secrets = await startSecretsManager({ secrets: {
       [SIGNING_KEY_SECRET_ID]: JSON.stringify(keys.privateJwk),
       [ORIGIN_SECRET_ID]: randomBytes(32).toString('base64url'),
@@ -154,7 +164,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const endpoints = { dynamodb: capture.endpoint, secretsManager: secrets.endpoint, kinesis: kinesis.endpoint };
     const envOf = (spec: (typeof functions)[number], bundle: string, memoryMb: number) => lambdaEnv({
       spec: { ...spec, memoryMb },
-      replicas,
+      replicas: replicaSet.list(),
       physicalName: tableName,
       endpoints,
       sessionPublicKeys: keys.publicJwks,
@@ -198,7 +208,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     if (!options.quiet) attachLogView(pool, { stream: process.stdout });
     pool.on('result', (r) => metrics.record({ kind: 'invocation', ...r }));
-    const control = await startControl(pool, metrics);
+    const control = await startControl(pool, metrics, replicaSet);
     stops.push(control.stop);
     replication = await startEventSourceMapping({
       kinesisEndpoint: kinesis.endpoint,
@@ -221,11 +231,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Routing starts last. The gateway itself started first (to claim the port before anything else) and
     // so stops last, answering 503 while the pieces behind it stop.
     gateway.serve(pool);
-    const names = Object.fromEntries([...tables, ...replicas].map((t) => [t.name, tableName(t.name)]));
-    const feeds = replicas.map((r) => { const { replica, source } = replicaFeed(r, tableName); return { replica, source }; });
     const logsDir = path.join(runtimeDir, 'logs');
-    stops.push(await writeStackFile(runtimeDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: feeds, memory: !dataDir, logsDir, tracesUrl: collector.url, functionsNode, control: { url: control.url, token: control.token }, pid: process.pid, startedAt: new Date().toISOString() }));
-    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, traces, dataDir, logsDir, functionsNode, control: { url: control.url, token: control.token }, tableName, sessionKeys: () => keys, stop };
+    const startedAt = new Date().toISOString();
+    const writeStack = () => {
+      const current = replicaSet.list();
+      const names = Object.fromEntries([...tables, ...current].map((t) => [t.name, tableName(t.name)]));
+      const feeds = current.map((r) => ({ name: r.name, ...replicaFeed(r, tableName) }));
+      return writeStackFile(runtimeDir, { url: gateway.url, dynamoEndpoint: dynamo.endpoint, kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, tables: names, replicas: feeds, memory: !dataDir, logsDir, tracesUrl: collector.url, functionsNode, control: { url: control.url, token: control.token }, pid: process.pid, startedAt });
+    };
+    // As a Lambda configuration change: new instances of the reader and the replicator get the new
+    // environment, in-flight invocations end on the old one; then the CLIs see the new list.
+    applyReplicas = async (affected) => {
+      for (const { spec, bundle, memoryMb } of settings) if (affected.includes(spec.name)) pool.reconfigure(spec.name, envOf(spec, bundle, memoryMb));
+      await Promise.all(affected.map((name) => pool.reconfigured(name)));
+      await writeStack();
+    };
+    stops.push(await writeStack());
+    return { url: gateway.url, port: gateway.port, dynamoEndpoint: dynamo.endpoint, secretsManagerEndpoint: secrets.endpoint, kinesisEndpoint: kinesis.endpoint, pool, replication, changeCapture: { stats: capture.stats }, traces, dataDir, logsDir, functionsNode, control: { url: control.url, token: control.token }, tableName, replicas: replicaSet, sessionKeys: () => keys, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ReadModel } from '../topology/index';
 
 /**
  * `<dir>/stack.json`: where a running local stack listens, so CLIs (`npm run replicas`, `npm run logs`)
@@ -15,8 +16,8 @@ export interface StackFile {
   streamName: string;
   /** Physical names by logical table or replica name. */
   tables: Record<string, string>;
-  /** Replica → source, physical names. */
-  replicas: Array<{ replica: string; source: string }>;
+  /** The replicas it runs with now: logical name, the feed (physical names) and its read model. */
+  replicas: Array<{ name?: string; replica: string; source: string; attributes?: ReadModel }>;
   /** True for an in-memory stack: its folder is temporary and removed at stop. */
   memory: boolean;
   /** Where its log stream files are (`<dir>/logs`). */

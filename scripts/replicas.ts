@@ -12,10 +12,16 @@ import { physicalName, replicas as defaultReplicas, type AttributeType, type Rea
 import { ROOT } from '../bundle';
 import { backfill, compare, recheck, namedReplicaFeed, type BackfillProgress, type Difference, type NamedReplicaFeed } from './replicas/sync';
 import { pendingIndex, undeliveredChanges } from './replicas/undelivered';
+import { loadReplicas } from '../local/replica-set';
+import type { ReplicaEntry } from '../topology/replica-config';
 
 const USAGE = `usage:
   npm run replicas -- backfill <replica> [target] [--json]   seed a replica from a scan of its source
   npm run replicas -- verify [replica] [target] [--json]     compare sources and replicas item by item
+  npm run replicas -- add <replica> [--source <table> --reader <function> --env-var <NAME> --attributes <a,b,...>] [--json]
+                            running local stack: create the replica, recycle its reader and the replicator, backfill it
+                            (a replica of topology/index.ts needs only its name; --attributes: names, types come from the source)
+  npm run replicas -- remove <replica>                      running local stack: the reverse; the table is deleted
 Each replica holds only its read model (topology/index.ts) besides key, version and tombstone: backfill
 writes only those attributes (and strips any others), verify compares only those.
 target (default: the local stack, from <data-dir>/stack.json, or its data opened directly when it is not running):
@@ -30,7 +36,7 @@ target (default: the local stack, from <data-dir>/stack.json, or its data opened
   --settle-ms <ms>          verify: how long differences may take to converge before they count (default 3000)
   --json                    machine-readable output on stdout (backfill: one progress object per line, then the summary)
 exit codes: 0 done / no differences; 1 differences; 2 usage mistake (unknown command, option or replica);
-  3 target unreachable (stack not running, no Pulumi CLI, AWS error);
+  3 target unreachable (stack not running, no Pulumi CLI, AWS error; add/remove: no running local stack);
   4 verify: the only differences are changes still in the stream, not yet applied (start the stack to drain them)`;
 
 /** A mistake the user can fix: one line on stderr, no stack trace. */
@@ -48,8 +54,8 @@ interface Target {
   close: () => Promise<void>;
 }
 
-/** Replicas in topology that the running local stack does not know (added after it started). */
-const notRunning: string[] = [];
+/** Set when the target is a running local stack: `replicas add` is how a replica it lacks gets in. */
+let runningLocal = false;
 
 try {
   process.exitCode = await main();
@@ -76,6 +82,9 @@ async function main(): Promise<number> {
         'state-table': { type: 'string' },
         endpoint: { type: 'string' },
         'settle-ms': { type: 'string' },
+        source: { type: 'string' },
+        reader: { type: 'string' },
+        'env-var': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
@@ -89,8 +98,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const [command, replicaArg, extra] = positionals;
-  if (command !== 'backfill' && command !== 'verify') throw new CliError(command ? `unknown command "${command}": use backfill or verify (npm run replicas -- --help)` : 'no command: use backfill or verify (npm run replicas -- --help)', 2);
+  if (command !== 'backfill' && command !== 'verify' && command !== 'add' && command !== 'remove') throw new CliError(command ? `unknown command "${command}": use backfill, verify, add or remove (npm run replicas -- --help)` : 'no command: use backfill, verify, add or remove (npm run replicas -- --help)', 2);
   if (extra !== undefined) throw new CliError(`unexpected argument "${extra}"`, 2);
+  if (command === 'add' || command === 'remove') return changeReplicas(command, replicaArg, values);
+  for (const option of ['source', 'reader', 'env-var'] as const) if (values[option] !== undefined) throw new CliError(`--${option} is for add only`, 2);
   if (command === 'backfill' && !replicaArg && !values['replica-table']) throw new CliError(`backfill needs a replica: one of ${defaultReplicas.map((r) => r.name).join(', ')}`, 2);
   const settleMs = Number(values['settle-ms'] ?? 3000);
   if (!Number.isFinite(settleMs) || settleMs < 0) throw new CliError(`--settle-ms "${values['settle-ms']}" is not a number of milliseconds`, 2);
@@ -128,17 +139,17 @@ async function connect(values: Values): Promise<Target> {
   }
   const dataDir = path.resolve(str('data-dir') ?? path.join(ROOT, '.local'));
   const stack = await readStackFile(dataDir);
-  const localFeeds = explicit ?? topologyPairs((logical) => logical);
+  const localFeeds = explicit ?? (await loadReplicas(dataDir).catch((err: Error) => { throw new CliError(err.message, 3); })).map((r) => namedReplicaFeed(r, (logical) => logical, 'replication-state'));
   const local = (endpoint: string) => new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestHandler: new NodeHttpHandler({ requestTimeout: 10_000 }), maxAttempts: 2 });
   if (str('endpoint')) return { client: local(str('endpoint')!), feeds: localFeeds, close: async () => {} };
   const checkpoints = path.join(dataDir, 'esm-checkpoints.json');
   if (stack && (await reachable(stack.dynamoEndpoint))) {
+    // The replicas the stack runs with now, read models included (`replicas add` may have added some).
     const running = stack.replicas.flatMap((r) => {
-      const spec = defaultReplicas.find((d) => d.name === logicalName(stack.tables, r.replica));
-      // A replica added to topology after the stack started is unknown to its replicator: say so when it is asked for.
-      return spec ? [{ name: spec.name, ...r, attributes: spec.readModel, stateTable: stack.tables['replication-state'] }] : [];
+      const name = r.name ?? logicalName(stack.tables, r.replica);
+      const attributes = r.attributes ?? defaultReplicas.find((d) => d.name === name)?.readModel;
+      return attributes ? [{ name, replica: r.replica, source: r.source, attributes, stateTable: stack.tables['replication-state'] }] : [];
     });
-    const missing = defaultReplicas.filter((d) => !running.some((r) => r.name === d.name));
     const pending = async () => {
       const kinesis = kinesisClient(stack.kinesisEndpoint);
       try {
@@ -148,7 +159,7 @@ async function connect(values: Values): Promise<Target> {
       }
     };
     const target: Target = { client: local(stack.dynamoEndpoint), feeds: explicit ?? running, pending, close: async () => {} };
-    if (missing.length > 0) notRunning.push(...missing.map((m) => m.name));
+    runningLocal = true;
     return target;
   }
   if (!existsSync(path.join(dataDir, 'dynamodb'))) throw new CliError(`no local stack is running (no ${path.join(dataDir, 'stack.json')}) and there is no data under ${dataDir}: start it with npm start`, 3);
@@ -203,8 +214,67 @@ function selectFeeds(feeds: NamedReplicaFeed[], name: string | undefined): Named
   if (!name) return feeds;
   const selected = feeds.filter((p) => p.name === name || p.replica === name);
   if (selected.length > 0) return selected;
-  if (notRunning.includes(name)) throw new CliError(`replica "${name}" is in topology/index.ts but not in the running stack: restart npm start so its table exists and the replicator writes it`, 2);
-  throw new CliError(`unknown replica "${name}"; known: ${feeds.map((p) => p.name).join(', ')}`, 2);
+  throw new CliError(`unknown replica "${name}"; known: ${feeds.map((p) => p.name).join(', ')}${runningLocal ? ` (to add one: npm run replicas -- add ${name} …)` : ''}`, 2);
+}
+
+/**
+ * `add` and `remove` change a running local stack through its control endpoint (local/control), as
+ * `pulumi up` does after a change of the stack config; `add` then backfills the new replica.
+ */
+async function changeReplicas(command: 'add' | 'remove', name: string | undefined, values: Values): Promise<number> {
+  if (!name) throw new CliError(`${command} needs a replica name`, 2);
+  if (['stack', 'prefix', 'region', 'endpoint', 'source-table', 'replica-table'].some((o) => values[o] !== undefined)) {
+    throw new CliError(`${command} changes a running local stack; on AWS, change the stack config noops-todo:replicas and run pulumi up (docs/replication.md)`, 2);
+  }
+  const entryOptions = ['source', 'reader', 'env-var', 'attributes'].filter((o) => values[o] !== undefined);
+  if (command === 'remove' && entryOptions.length > 0) throw new CliError(`remove takes only the replica name, not --${entryOptions[0]}`, 2);
+  const dataDir = path.resolve((values['data-dir'] as string | undefined) ?? path.join(ROOT, '.local'));
+  const stack = await readStackFile(dataDir);
+  if (!stack?.control || !(await reachable(stack.control.url))) throw new CliError(`no local stack is running in ${dataDir}: start it with npm start, then ${command} the replica`, 3);
+  const body = command === 'add' ? replicaEntryOf(name, values) : undefined;
+  let response: Response;
+  try {
+    response = await fetch(`${stack.control.url}/replicas${command === 'remove' ? `/${encodeURIComponent(name)}` : ''}`, {
+      method: command === 'add' ? 'POST' : 'DELETE',
+      headers: { authorization: `Bearer ${stack.control.token}`, 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(120_000),
+    });
+  } catch (err) {
+    throw new CliError(`the local stack's control endpoint did not answer: ${(err as Error).message}`, 3);
+  }
+  const answer = (await response.json().catch(() => ({}))) as { replica?: ReplicaEntry; error?: { message?: string } };
+  if (!response.ok || !answer.replica) throw new CliError(answer.error?.message ?? `the control endpoint answered ${response.status}`, response.status >= 500 ? 3 : 2);
+  const { replica } = answer;
+  const log = (line: string) => (values.json ? console.error : console.log)(line);
+  if (command === 'remove') {
+    log(`${name}: removed; the ${replica.reader} function no longer gets ${replica.envVar}, the replicator no longer feeds it, its table is deleted`);
+    return 0;
+  }
+  log(`${name}: added, a copy of ${replica.source} (${(replica.attributes ?? []).join(', ')}); the ${replica.reader} function gets ${replica.envVar} and the replicator feeds it from now on; backfilling what exists`);
+  const feed = namedReplicaFeed({ name: replica.name, source: replica.source, readModel: (await readStackFile(dataDir))?.replicas.find((r) => r.name === name)?.attributes ?? {} }, (logical) => stack.tables[logical] ?? logical, stack.tables['replication-state']);
+  const client = new DynamoDBClient({ endpoint: stack.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestHandler: new NodeHttpHandler({ requestTimeout: 10_000 }), maxAttempts: 2 });
+  try {
+    return await runBackfill(client, [feed], Boolean(values.json));
+  } catch (err) {
+    throw new CliError(`${name} was added, but its backfill failed (run npm run replicas -- backfill ${name} again): ${(err as Error).message}`, 3);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** `add <name>`: a replica of topology by its name alone, any other from the options. */
+function replicaEntryOf(name: string, values: Values): ReplicaEntry {
+  const compiled = defaultReplicas.find((r) => r.name === name);
+  const str = (option: string) => values[option] as string | undefined;
+  const attributes = str('attributes')?.split(',').map((a) => a.trim()).filter(Boolean);
+  if (attributes?.some((a) => a.includes(':'))) throw new CliError('add --attributes takes attribute names (a,b,...): their types come from the source table', 2);
+  const source = str('source') ?? compiled?.source;
+  const reader = str('reader') ?? compiled?.reader;
+  const envVar = str('env-var') ?? compiled?.envVar;
+  const missing = [!source && '--source <table>', !reader && '--reader <function>', !envVar && '--env-var <NAME>', !attributes && !compiled && '--attributes <a,b,...>'].filter(Boolean);
+  if (missing.length > 0) throw new CliError(`replica "${name}" is not in topology/index.ts: add it with ${missing.join(' ')}`, 2);
+  return { name, source: source!, reader: reader!, envVar: envVar!, ...(attributes ? { attributes } : {}) };
 }
 
 async function runBackfill(client: DynamoDBClient, feeds: NamedReplicaFeed[], json: boolean): Promise<number> {

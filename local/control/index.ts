@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { AliasRouting } from '../lambda/alias';
 import type { MetricLog } from '../cloudwatch/metrics';
+import type { ReplicaDeclaration } from '../../topology/environment';
+import { replicaEntry, type ReplicaEntry } from '../../topology/replica-config';
+import { ReplicaChangeError } from '../replica-set';
 
 /** What the control endpoint drives: the function pool's versions and `live` aliases. */
 export interface VersionedFunctions {
@@ -11,6 +14,13 @@ export interface VersionedFunctions {
   publishVersion(functionName: string, bundle: string): Promise<string>;
   alias(functionName: string): AliasRouting & { versions: string[] };
   updateAlias(functionName: string, routing: AliasRouting): void;
+}
+
+/** What the control endpoint changes of the replicas (local/replica-set.ts), as `pulumi up` after a stack config change. */
+export interface Replicas {
+  list(): readonly ReplicaDeclaration[];
+  add(entry: ReplicaEntry): Promise<ReplicaDeclaration>;
+  remove(name: string): Promise<ReplicaDeclaration>;
 }
 
 /** The versions a finished release moved between, kept per function for `release --local rollback`. */
@@ -35,18 +45,33 @@ export interface Control {
  *   PUT  /functions/<fn>/alias        { version, weights, release? }
  *   POST /functions/<fn>/versions     { bundle: "<absolute path>/index.mjs" } → { version }
  *   GET  /metrics?after=<seq>        → { samples, last }
+ *   GET  /replicas                   → { replicas: [{ name, source, reader, envVar, attributes }] }
+ *   POST /replicas                     { name, source, reader, envVar, attributes? } → 201 { replica }
+ *   DELETE /replicas/<name>          → { replica }
+ * (`npm run replicas -- add|remove`; 400 invalid entry, 404 unknown replica, 409 a conflict).
  */
-export async function startControl(fns: VersionedFunctions, metrics: MetricLog): Promise<Control> {
+export async function startControl(fns: VersionedFunctions, metrics: MetricLog, replicas?: Replicas): Promise<Control> {
   const token = randomBytes(32).toString('base64url');
   const lastReleases = new Map<string, LastRelease>();
   const server = createServer((req, res) => {
-    handle(req).then((answer) => send(res, answer.status, answer.body), (err: Error) => send(res, 400, { error: { code: 'BadRequest', message: err.message } }));
+    handle(req).then((answer) => send(res, answer.status, answer.body), (err: Error) => {
+      const status = err instanceof ReplicaChangeError ? err.status : 400;
+      send(res, status, { error: { code: status === 404 ? 'NotFound' : status === 409 ? 'Conflict' : 'BadRequest', message: err.message } });
+    });
   });
 
   async function handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
     if (!authorized(req.headers.authorization, token)) return { status: 401, body: { error: { code: 'Unauthorized', message: 'a bearer token from the stack file is required' } } };
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method === 'GET' && url.pathname === '/metrics') return { status: 200, body: metrics.after(Number(url.searchParams.get('after') ?? 0) || 0) };
+    if (replicas && url.pathname === '/replicas' && req.method === 'GET') return { status: 200, body: { replicas: replicas.list().map(replicaEntry) } };
+    if (replicas && url.pathname === '/replicas' && req.method === 'POST') {
+      const entry = await readJson(req);
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error('body must be { name, source, reader, envVar, attributes? }');
+      return { status: 201, body: { replica: replicaEntry(await replicas.add(entry as ReplicaEntry)) } };
+    }
+    const replica = /^\/replicas\/([a-z0-9-]+)$/.exec(url.pathname);
+    if (replicas && replica && req.method === 'DELETE') return { status: 200, body: { replica: replicaEntry(await replicas.remove(replica[1]!)) } };
     const match = /^\/functions\/([a-z0-9-]+)\/(alias|versions)$/.exec(url.pathname);
     if (!match) return notFound(`no ${req.method} ${url.pathname}`);
     const [, fn, what] = match as unknown as [string, string, string];

@@ -202,6 +202,18 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     }
   }
 
+  /**
+   * Resolves once no instance started before the last `reconfigure` is still answering an invocation
+   * (bounded by the function's timeout, which ends any invocation): from then on every invocation runs
+   * with the new environment.
+   */
+  async reconfigured(functionName: string): Promise<void> {
+    const entry = this.entry(functionName);
+    const deadline = Date.now() + entry.spec.timeoutMs + 1_000;
+    const busyOld = () => [...entry.versions.values()].some((fn) => [...fn.slots].some((s) => s.current && s.configuration !== fn.configuration));
+    while (busyOld() && !this.stopped && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     const slots = [...this.fns.values()].flatMap((entry) => [...entry.versions.values()]).flatMap((fn) => {

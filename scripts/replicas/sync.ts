@@ -72,6 +72,8 @@ export interface BackfillProgress {
  * DynamoDB developer guide).
  */
 export const SEGMENTS = 4;
+/** The version of a tombstone whose deleted version is unknown (see the repair step): higher than any change's. */
+export const DELETED_FOR_GOOD = Number.MAX_SAFE_INTEGER;
 export const WRITE_CONCURRENCY = 32;
 
 /** Every item of one segment of a parallel scan, page by page (bounded), in wire format. */
@@ -159,11 +161,11 @@ function pool(limit: number) {
  * between step 2 and the batch, and such a change is already in the source when step 4 reads it, so
  * step 4 writes it (or a newer one) back with the version condition, and every later change arrives
  * through the replicator's own conditional write. An item deleted meanwhile is absent from the source in
- * step 4 and gets a tombstone at least as new as what the replica holds. One window stays open: if the
- * overwritten change was that item's delete (tombstone at the removed version) and an older change of
- * the same item, still newer than the scanned copy, is applied after step 4 (records "might appear in a
- * different sequence", per the DynamoDB Kinesis streaming destination docs), the item shows live again;
- * verify reports it as not-deleted and the next backfill's sweep repairs it.
+ * step 4. If the overwritten change was that item's delete, its version is lost with the tombstone the
+ * batch replaced, and an older change of the item, still newer than the scanned copy, may yet arrive
+ * (records "might appear in a different sequence", per the DynamoDB Kinesis streaming destination docs):
+ * so step 4 writes that item's tombstone at the highest version (`DELETED_FOR_GOOD`; keys are never
+ * re-created), and no late change resurrects it.
  * Finally the row counts in the replication-state table are corrected to what the replica holds.
  */
 export async function backfill(client: DynamoDBClient, feed: NamedReplicaFeed, onProgress: (p: BackfillProgress) => void = () => {}, nowMs: () => number = Date.now): Promise<BackfillProgress> {
@@ -302,9 +304,11 @@ export async function backfill(client: DynamoDBClient, feed: NamedReplicaFeed, o
         if (before !== undefined) applyDelta(countChange(before, projected));
       });
     } else if (!isTombstone(row)) {
-      // Deleted after the scan read it: its tombstone is at least as new as what the replica holds.
-      const at = Math.max(version, rowVersion);
-      await writes.run(() => putTombstone(keys, at));
+      // Deleted after the scan read it. The batch write may have replaced the replicator's tombstone, and
+      // with it the deleted version, so a change older than the delete could still win over a tombstone
+      // at the copy's version; keys are never re-created, so the item is gone for good and its tombstone
+      // takes the highest version, which no change of it can beat.
+      await writes.run(() => putTombstone(keys, DELETED_FOR_GOOD));
     }
   }
   await writes.drain();

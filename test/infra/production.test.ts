@@ -17,7 +17,11 @@ beforeAll(async () => {
     logRetentionDays: 30,
     lambdaMemoryMb: { user: 1536 },
     reservedConcurrency: { replicator: 2 },
-    replicas: [{ name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE' }],
+    replicas: [
+      { name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE' },
+      { name: 'rules-replica-for-user', source: 'rules', reader: 'user', envVar: 'RULES_REPLICA_TABLE' },
+      { name: 'avatars-replica-for-static', source: 'users', reader: 'static', envVar: 'AVATARS_TABLE', attributes: ['avatar'] },
+    ],
   });
 });
 
@@ -65,8 +69,9 @@ describe('a production stack with every option set', () => {
   });
 
   it('creates only the configured replicas and tells only their readers', () => {
-    expect(run.ofType('aws:dynamodb/table:Table').filter((t) => t.inputs.name.includes('-replica-')).map((t) => t.inputs.name)).toEqual([`${PREFIX}-users-replica-for-rule`]);
-    expect(run.find('aws:lambda/function:Function', 'user-function-fn').inputs.environment.variables).not.toHaveProperty('RULES_REPLICA_TABLE');
-    expect(JSON.parse(run.find('aws:lambda/function:Function', 'replicator-function-fn').inputs.environment.variables.REPLICAS)).toHaveLength(1);
+    expect(run.ofType('aws:dynamodb/table:Table').map((t) => t.inputs.name).filter((n) => n.includes('-replica-')).sort()).toEqual([`${PREFIX}-avatars-replica-for-static`, `${PREFIX}-rules-replica-for-user`, `${PREFIX}-users-replica-for-rule`]);
+    expect(run.find('aws:lambda/function:Function', 'static-function-fn').inputs.environment.variables).toHaveProperty('AVATARS_TABLE');
+    for (const fn of ['user', 'rule']) expect(run.find('aws:lambda/function:Function', `${fn}-function-fn`).inputs.environment.variables).not.toHaveProperty('AVATARS_TABLE');
+    expect(JSON.parse(run.find('aws:lambda/function:Function', 'replicator-function-fn').inputs.environment.variables.REPLICAS)).toHaveLength(3);
   });
 });

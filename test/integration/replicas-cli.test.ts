@@ -46,8 +46,12 @@ afterAll(async () => {
 
 describe('npm run replicas: misuse answers one clear line and a non-zero exit', () => {
   it.each([
-    { args: [], code: 2, line: /no command: use backfill or verify/ },
+    { args: [], code: 2, line: /no command: use backfill, verify, add or remove/ },
     { args: ['frobnicate'], code: 2, line: /unknown command "frobnicate"/ },
+    { args: ['add', 'rules-replica-for-user', '--data-dir', '<data>'], code: 3, line: /^replicas: no local stack is running in .*: start it with npm start, then add the replica$/ },
+    { args: ['remove', 'rules-replica-for-user', '--data-dir', '<empty>'], code: 3, line: /^replicas: no local stack is running in .*: start it with npm start, then remove the replica$/ },
+    { args: ['add'], code: 2, line: /^replicas: add needs a replica name$/ },
+    { args: ['verify', '--reader', 'rule'], code: 2, line: /^replicas: --reader is for add only$/ },
     { args: ['verify', '--bogus'], code: 2, line: /Unknown option '--bogus'/ },
     { args: ['backfill'], code: 2, line: /backfill needs a replica: one of rules-replica-for-user, users-replica-for-rule/ },
     { args: ['verify', '--settle-ms', 'soon'], code: 2, line: /--settle-ms "soon" is not a number/ },

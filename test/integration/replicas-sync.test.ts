@@ -1,5 +1,7 @@
-import { BatchWriteItemCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DeleteItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { project, tombstone } from '../../lambdas/replicator/apply-change';
+import { DynamoDbReplicaStore } from '../../lambdas/replicator/replica-store';
 import { StateRepository } from '../../lambdas/replicator/state-repository';
 import { replicationStatus } from '../../lambdas/replicator/status';
 import { backfill, compare, namedReplicaFeed, scanAll, type BackfillProgress, type NamedReplicaFeed } from '../../scripts/replicas/sync';
@@ -75,5 +77,34 @@ describe('npm run replicas: backfill and verify respect the read model', () => {
     const reads = sourceItems + replicaRows + 2 * 450;
     expect(result).toMatchObject({ phase: 'done', done: reads, total: reads, sourceItems, written: 450, skipped: 2 });
     expect(await compare(db, feed)).toEqual([]);
+  });
+
+  it('an item deleted during the copy stays deleted when its batch write replaced the tombstone and an older change arrives after the backfill', async () => {
+    // Prepare: "late" at v1 in the source; the replica lacks it
+    const store = new DynamoDbReplicaStore(db);
+    const key = { userName: { S: 'late' } };
+    await put(feed.source, user('late', 1));
+    // Right before the copy's batch write carrying it goes out, the item changes to v2 and is deleted,
+    // and the replicator applies the delete first (records may arrive out of order): tombstone v2
+    const racing = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+    let raced = false;
+    racing.middlewareStack.add((next, context) => async (args) => {
+      const input = args.input as { RequestItems?: Record<string, Array<{ PutRequest?: { Item: Record<string, any> } }>> };
+      if (!raced && context.commandName === 'BatchWriteItemCommand' && input.RequestItems?.[feed.replica]?.some((r) => r.PutRequest?.Item.userName?.S === 'late')) {
+        raced = true;
+        await db.send(new DeleteItemCommand({ TableName: feed.source, Key: key }));
+        await store.putIfNewer(feed.replica, tombstone(key, 2, Date.now()), 2);
+      }
+      return next(args);
+    }, { step: 'initialize' });
+    // Act: the backfill, then the change to v2 arriving late
+    await backfill(racing, feed);
+    racing.destroy();
+    await store.putIfNewer(feed.replica, project(user('late', 2), key, feed.attributes), 2);
+    // Assess
+    expect(raced).toBe(true);
+    const row = (await db.send(new GetItemCommand({ TableName: feed.replica, Key: key, ConsistentRead: true }))).Item;
+    expect(row?._deleted?.BOOL).toBe(true);
+    expect((await compare(db, feed)).filter((d) => d.key.userName?.S === 'late')).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../local/index';
 import { ROOT } from '../../bundle';
+import { ApiClient } from './replication-api-client';
 
 /** The `sh` blocks of one section of docs/replication.md, one command a line. */
 async function commandsOf(heading: string, from: string): Promise<string[][]> {
@@ -38,17 +39,38 @@ afterAll(async () => {
 });
 
 describe('docs/replication.md: adding, rebuilding and removing a replica', () => {
-  it('the local commands, run literally against a running stack, backfill and verify clean', async () => {
-    // Prepare
-    const commands = await commandsOf('Adding, rebuilding and removing a replica', '**Adding (local).**');
-    // Act
+  const heading = 'Adding, rebuilding and removing a replica';
+  const values = { '<replica>': 'avatars-for-static', '<table>': 'users', '<function>': 'static', '<NAME>': 'AVATARS_TABLE', '<attributes>': 'displayName,avatar' };
+  const runAll = async (from: string) => {
+    const commands = await commandsOf(heading, from);
     const results = [];
-    for (const words of commands) results.push(await run(fill(words, { '<replica>': 'users-replica-for-rule' }), ['--data-dir', dataDir]));
-    // Assess
-    expect(commands.map((c) => c[4])).toEqual(['backfill', 'verify']);
-    expect(results.map((r) => r.code)).toEqual([0, 0]);
-    expect(results[1]!.stdout).toContain('users-replica-for-rule: no differences');
-  }, 120_000);
+    for (const words of commands) results.push(await run(fill(words, values), ['--data-dir', dataDir]));
+    return { commands: commands.map((c) => c[4]), results };
+  };
+
+  it('the local commands, run literally against a running stack, add, rebuild and remove a replica without a restart', async () => {
+    // Prepare: someone to copy
+    await new ApiClient(stack.url).signUp('doc-reader');
+    expect(await stack.replication.waitIdle(20_000)).toBe(true);
+    // Act, Assess: adding
+    const adding = await runAll('**Adding (local).**');
+    expect(adding.commands).toEqual(['add', 'verify']);
+    expect(adding.results.map((r) => r.code), adding.results.map((r) => r.stderr).join('\n')).toEqual([0, 0]);
+    expect(adding.results[1]!.stdout).toContain('avatars-for-static: no differences');
+    const listed = JSON.parse(await readFile(path.join(dataDir, 'replicas.json'), 'utf8')) as Array<{ name: string; attributes: string[] }>;
+    expect(listed.find((r) => r.name === 'avatars-for-static')).toEqual({ name: 'avatars-for-static', source: 'users', reader: 'static', envVar: 'AVATARS_TABLE', attributes: ['displayName', 'avatar'] });
+    // rebuilding
+    const rebuilding = await runAll('**Rebuilding.**');
+    expect(rebuilding.commands).toEqual(['backfill', 'verify']);
+    expect(rebuilding.results.map((r) => r.code)).toEqual([0, 0]);
+    // removing
+    const removing = await runAll('**Removing (local).**');
+    expect(removing.commands).toEqual(['remove']);
+    expect(removing.results.map((r) => r.code)).toEqual([0]);
+    expect(stack.replicas.list().map((r) => r.name)).toEqual(['rules-replica-for-user', 'users-replica-for-rule']);
+    const gone = await run(['npm', 'run', 'replicas', '--', 'verify', 'avatars-for-static'], ['--data-dir', dataDir]);
+    expect(gone.code).toBe(2);
+  }, 240_000);
 
   it('the AWS commands need the Pulumi CLI and say so in one line (exit 3) where it is absent', async () => {
     // Prepare
