@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { esmSettings, startEventSourceMapping, type EventSourceMapping, type EventSourceMappingOptions } from '../../local/kinesis/event-source-mapping';
 import { kinesisClient, startKinesis, type LocalKinesis } from '../../local/kinesis';
 import { KeyOrder } from '../../bench/lib/key-order';
+import { CHANGE_CONSUMER } from '../../topology';
 
 let kinesis: LocalKinesis;
 let client: KinesisClient;
@@ -349,7 +350,8 @@ describe('parallelization factor', () => {
 
 describe('event source mapping settings', () => {
   it('defaults to topology\'s CHANGE_CONSUMER and overrides setting by setting', () => {
-    expect(esmSettings({ batchSize: 500, maximumBatchingWindowSeconds: undefined })).toMatchObject({ batchSize: 500, maximumBatchingWindowSeconds: 0, startingPosition: 'TRIM_HORIZON' });
+    expect(esmSettings({ batchSize: 500, maximumBatchingWindowSeconds: undefined })).toMatchObject({ batchSize: 500, maximumBatchingWindowSeconds: 0, startingPosition: 'TRIM_HORIZON', parallelizationFactor: CHANGE_CONSUMER.parallelizationFactor });
+    expect(esmSettings({ parallelizationFactor: 10 }).parallelizationFactor).toBe(10);
   });
 
   it.each([
