@@ -1,4 +1,7 @@
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { randomUUID } from 'node:crypto';
+import { startEventSourceMapping } from '../../local/kinesis/event-source-mapping';
+import { kinesisClient, startKinesis } from '../../local/kinesis';
 import { CHANGE_STREAM } from '../../topology';
 import { KeyOrder } from '../lib/key-order';
 import { progress } from '../lib/log';
@@ -13,6 +16,42 @@ const FACTORS = [1, 2, 4, 10] as const;
 /** Each key changes this many times (an INSERT, then MODIFYs), so per-key order has something to keep. */
 const VERSIONS = 4;
 const CONNECTIONS = 16;
+/** The replicator's wall time per batch on this machine, fitted from the sustained-replication bursts (docs/capacity.md). */
+const BATCH_MS = (records: number) => 15.2 + 3.13 * records;
+
+/**
+ * The mapping alone: records on kinesalite, a consumer that takes the replicator's measured time per batch
+ * but waits instead of computing (as invocations on AWS run in their own environments). Shows what the
+ * lanes give when the function, not the machine, is the limit.
+ */
+async function mappingAlone(factor: number, count: number): Promise<{ perSec: number; violations: number }> {
+  const kinesis = await startKinesis();
+  const client = kinesisClient(kinesis.endpoint);
+  try {
+    const keys = Math.ceil(count / VERSIONS);
+    for (let i = 0; i < count; i += 500) {
+      await client.send(new PutRecordsCommand({ StreamName: kinesis.streamName, Records: Array.from({ length: Math.min(500, count - i) }, (_, j) => ({ PartitionKey: `key-${(i + j) % keys}`, Data: Buffer.from('{}') })) }), { abortSignal: AbortSignal.timeout(10_000) });
+    }
+    const order = new KeyOrder();
+    const started = performance.now();
+    const esm = await startEventSourceMapping({
+      kinesisEndpoint: kinesis.endpoint, streamName: kinesis.streamName, settings: { parallelizationFactor: factor, pollingIntervalMs: 10 },
+      invoke: async (event) => {
+        order.seeEvent(event);
+        await new Promise((r) => setTimeout(r, BATCH_MS(event.Records.length)));
+      },
+    });
+    try {
+      if (!(await esm.waitIdle(120_000))) throw new Error(`mapping alone at factor ${factor} did not drain`);
+      return { perSec: count / ((performance.now() - started) / 1000), violations: order.violations };
+    } finally {
+      await esm.stop();
+    }
+  } finally {
+    client.destroy();
+    await kinesis.stop();
+  }
+}
 
 /**
  * Sustained replication by parallelization factor: each factor runs its own stack (StackOptions.changeConsumer,
@@ -26,6 +65,13 @@ export async function replicationScale({ options }: { options: BenchOptions }): 
   const direct: Record<number, LoadResult[]> = {};
   const violations: Record<number, number> = {};
   const most: Record<number, number> = {};
+  const alone: Record<number, Array<{ perSec: number; violations: number }>> = {};
+  for (const factor of FACTORS) {
+    for (let r = 0; r < options.repeats; r++) {
+      progress(`mapping alone, ${count} records, parallelization factor ${factor}, repeat ${r + 1}/${options.repeats}`);
+      (alone[factor] ??= []).push(await mappingAlone(factor, count));
+    }
+  }
   for (const factor of FACTORS) {
     const order = new KeyOrder();
     const s = await startBenchStack({ quick: options.quick, changeConsumer: { parallelizationFactor: factor }, observeReplication: (event) => order.seeEvent(event) });
@@ -65,18 +111,26 @@ export async function replicationScale({ options }: { options: BenchOptions }): 
     columns: ['factor', 'batches at once (shards × factor)', 'replicated changes/s', 'direct conditional PutItem/s', 'replicated / direct', 'per-key order violations', 'complete'],
     rows: FACTORS.map((f) => [f, `${CHANGE_STREAM.localShardCount * f} (seen ${most[f] ?? 0})`, formatStat(replicated(f), 0), formatStat(stat(direct[f]!.map((x) => x.requestsPerSec)), 0), formatStat(ratio(f), 2), violations[f] ?? 0, bursts[f]!.every((x) => x.complete) ? 'yes' : 'NO']),
   });
+  const aloneRate = (f: number) => stat((alone[f] ?? []).map((x) => x.perSec));
+  result.tables.push({
+    title: `The event source mapping alone: ${count} records on ${CHANGE_STREAM.localShardCount} shards, a consumer waiting the replicator's measured time per batch (15.2 ms + 3.13 ms × records)`,
+    columns: ['factor', 'records/s', 'over factor 1', 'per-key order violations'],
+    rows: FACTORS.map((f) => [f, formatStat(aloneRate(f), 0), round(aloneRate(f).median / aloneRate(1).median, 2), (alone[f] ?? []).reduce((n, x) => n + x.violations, 0)]),
+  });
   result.charts.push({ id: 'replication-scale', title: 'Replicated changes/s by parallelization factor vs direct conditional PutItem/s', unit: 'changes/s', groups: FACTORS.map((f) => ({ label: `factor ${f}`, bars: [{ series: 'replicated', value: replicated(f) }, { series: 'direct PutItem', value: stat(direct[f]!.map((x) => x.requestsPerSec)) }] })) });
   // "Throughput grows with the factor until the embedded DynamoDB is the limit": no step up the factors
   // loses more than 10 %, and the best factor gains at least 1.5× over factor 1 (the table's replicated /
   // direct column shows when DynamoDB, not the mapping, is what stops the growth).
   const medians = FACTORS.map((f) => replicated(f).median);
   const worstStep = Math.min(...medians.slice(1).map((m, i) => m / medians[i]!));
-  result.targets.push(target('replication-scale-order', 'per-key order violations seen by the replicator, all factors', '<=', 0, 'records', Object.values(violations).reduce((a, b) => a + b, 0)));
+  const aloneViolations = Object.values(alone).flat().reduce((n, x) => n + x.violations, 0);
+  result.targets.push(target('replication-scale-order', 'per-key order violations seen by the consumer, all factors, mapping alone and whole stack', '<=', 0, 'records', Object.values(violations).reduce((a, b) => a + b, aloneViolations)));
+  result.targets.push(target('replication-scale-mapping', 'the mapping alone: records/s at factor 10 / at factor 1', '>=', 3, 'ratio', round(aloneRate(10).median / aloneRate(1).median, 2)));
   result.targets.push(target('replication-scale-steps', 'worst step up the factors (replicated/s at the next factor / at this one)', '>=', 0.9, 'ratio', round(worstStep, 2)));
   result.targets.push(target('replication-scale-gain', 'replicated/s at the best factor / at factor 1', '>=', 1.5, 'ratio', round(Math.max(...medians) / medians[0]!, 2)));
   result.notes.push(`Each factor runs its own stack with StackOptions.changeConsumer.parallelizationFactor (checked in the mapping's status); batch size and the rest are topology's CHANGE_CONSUMER. The local function pool runs at most 4 replicator instances (maxWorkersPerFunction), so factors above 2 on ${CHANGE_STREAM.localShardCount} shards queue invocations there rather than in the mapping.`);
   result.notes.push('Order: every event the mapping sends to the replicator passes StackOptions.observeReplication, which counts a record seen for the first time after a later record of its partition key (a retry of a record already seen is not one). The replica alone could not show a reorder: its version condition drops an older change.');
   result.notes.push('"Seen": the most batches in flight at once across the shards, from the mapping\'s status sampled every 10 ms.');
-  result.data = { bursts, direct, violations, most };
+  result.data = { alone, bursts, direct, violations, most };
   return result;
 }
