@@ -12,6 +12,7 @@ import { api } from './scenarios/api';
 import { writes } from './scenarios/writes';
 import { startTime } from './scenarios/start';
 import { replication } from './scenarios/replication';
+import { replicationScale } from './scenarios/replication-scale';
 import { backfillScenario } from './scenarios/backfill';
 
 export interface RunRequest extends BenchOptions {
@@ -25,6 +26,7 @@ const TITLES: Record<ScenarioId, string> = {
   writes: '2. Write cost versus list size',
   start: '6. `npm start`: time to ready and memory',
   replication: '3. Replication lag and throughput',
+  'replication-scale': '3b. Replication scale-out: parallelization factor',
   backfill: '7. Backfill: a new replica verified clean after the command',
 };
 
@@ -55,6 +57,7 @@ export async function runBench(request: RunRequest): Promise<BenchRun> {
     writes: () => writes({ options }),
     start: () => startTime({ options }),
     replication: () => replication({ options }),
+    'replication-scale': () => replicationScale({ options }),
     backfill: () => backfillScenario({ options }),
   };
   const scenarios: ScenarioResult[] = [];

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { KinesisStreamEvent } from 'aws-lambda';
 import { originDigest, parseOrigins } from '../topology/http-policy';
 import { functions, physicalName, replicaFeed, tables } from '../topology/index';
 import { functionDir, ROOT } from '../bundle';
@@ -45,6 +46,8 @@ export interface StackOptions {
   changeConsumer?: Partial<EsmSettings>;
   /** Test-only: duplicate/reorder deliveries and fail invocations in the change stream's event source mapping. */
   replicationFaults?: EsmFaults;
+  /** Test and bench hook: sees every event the mapping sends to the replicator, as it is sent (to check per-key order). */
+  observeReplication?: (event: KinesisStreamEvent) => void;
   /** Test-only: answer this share of the functions' DynamoDB calls with a throttling error, as AWS does under load. */
   dynamoFaults?: { throttleRate?: number };
 }
@@ -213,7 +216,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     replication = await startEventSourceMapping({
       kinesisEndpoint: kinesis.endpoint,
       streamName: kinesis.streamName,
-      invoke: (event) => pool.invoke('replicator', event),
+      invoke: (event) => {
+        options.observeReplication?.(event);
+        return pool.invoke('replicator', event);
+      },
       settings: changeConsumer,
       dataDir,
       faults: options.replicationFaults,

@@ -1,7 +1,7 @@
 import type { Stat } from './stats';
 
-export type ScenarioId = 'api' | 'writes' | 'replication' | 'cold-start' | 'web' | 'start' | 'backfill';
-export const SCENARIO_IDS: readonly ScenarioId[] = ['cold-start', 'web', 'api', 'writes', 'start', 'replication', 'backfill'];
+export type ScenarioId = 'api' | 'writes' | 'replication' | 'replication-scale' | 'cold-start' | 'web' | 'start' | 'backfill';
+export const SCENARIO_IDS: readonly ScenarioId[] = ['cold-start', 'web', 'api', 'writes', 'start', 'replication', 'replication-scale', 'backfill'];
 
 export interface BenchOptions {
   /** A smoke run: tiny durations and one repeat, for `npm test`. */

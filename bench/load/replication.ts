@@ -97,11 +97,12 @@ export async function runLag(db: DynamoDBDocumentClient, o: LagOptions): Promise
   return { writes: total - failed, seen: lags.length, p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.length ? Math.max(...lags) : Number.NaN, achievedRate: (total - failed) / writeSeconds };
 }
 
-async function replicaCount(db: DynamoDBDocumentClient, replica: string, userId: string): Promise<number> {
+/** Replica items of `userId` at `version` (each key's last change is version `versions`). */
+async function replicaCount(db: DynamoDBDocumentClient, replica: string, userId: string, version: number): Promise<number> {
   let count = 0;
   let start: Record<string, unknown> | undefined;
   do {
-    const out = await db.send(new QueryCommand({ TableName: replica, KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': userId }, Select: 'COUNT', ExclusiveStartKey: start }));
+    const out = await db.send(new QueryCommand({ TableName: replica, KeyConditionExpression: 'userId = :u', FilterExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':u': userId, ':v': version }, Select: 'COUNT', ExclusiveStartKey: start }));
     count += out.Count ?? 0;
     start = out.LastEvaluatedKey;
   } while (start);
@@ -114,7 +115,9 @@ export interface BurstOptions {
   table: string;
   replica: string;
   userId: string;
+  /** Change records in all: `count / versions` keys, each changed `versions` times (default 1: INSERTs only). */
   count: number;
+  versions?: number;
   timeoutSec: number;
 }
 
@@ -123,14 +126,22 @@ function marshall(item: Record<string, string | number>): Record<string, { S: st
   return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, typeof v === 'number' ? { N: String(v) } : { S: v }]));
 }
 
-/** Change records exactly as the streaming destination writes them (INSERTs of version-1 todos). */
+/**
+ * Change records exactly as the streaming destination writes them: the INSERT of a version-1 todo per key,
+ * then (with `versions` > 1) a MODIFY per version, round by round, so each key's changes are spread over the stream.
+ */
 function records(o: BurstOptions): Array<{ Data: Uint8Array; PartitionKey: string }> {
   const at = new Date().toISOString();
-  return Array.from({ length: o.count }, (_, i) => {
+  const versions = o.versions ?? 1;
+  const keyCount = Math.ceil(o.count / versions);
+  const image = (i: number, key: string, version: number) => marshall({ userId: o.userId, key, name: `replicated ${i} v${version}`, status: 1, progress: 0, order: i, createdAt: at, updatedAt: at, version });
+  return Array.from({ length: keyCount * versions }, (_, n) => {
+    const version = Math.floor(n / keyCount) + 1;
+    const i = n % keyCount;
     const key = `burst-${i.toString().padStart(7, '0')}`;
     const keys = marshall({ userId: o.userId, key });
-    const newImage = marshall({ userId: o.userId, key, name: `replicated ${i}`, status: 1, progress: 0, order: i, createdAt: at, updatedAt: at, version: 1 });
-    const record = changeRecord({ tableName: o.table, keys, newImage }, { region: 'us-east-1', nowMicros: Date.now() * 1000 });
+    const change = { tableName: o.table, keys, newImage: image(i, key, version), ...(version > 1 ? { oldImage: image(i, key, version - 1) } : {}) };
+    const record = changeRecord(change, { region: 'us-east-1', nowMicros: Date.now() * 1000 });
     return { Data: Buffer.from(JSON.stringify(record)), PartitionKey: partitionKey(o.table, keys) };
   });
 }
@@ -146,9 +157,9 @@ export async function runBurst(db: DynamoDBDocumentClient, o: BurstOptions): Pro
   let complete = false;
   let lastSeenAt = performance.now();
   while (performance.now() - started < o.timeoutSec * 1000) {
-    const n = await replicaCount(db, o.replica, o.userId).catch(() => 0);
+    const n = await replicaCount(db, o.replica, o.userId, o.versions ?? 1).catch(() => 0);
     lastSeenAt = performance.now();
-    if (n >= o.count) {
+    if (n >= Math.ceil(o.count / (o.versions ?? 1))) {
       complete = true;
       break;
     }
@@ -156,5 +167,5 @@ export async function runBurst(db: DynamoDBDocumentClient, o: BurstOptions): Pro
   }
   kinesis.destroy();
   const seconds = (lastSeenAt - started) / 1000;
-  return { changes: o.count, writeSeconds, replicatedPerSec: complete ? o.count / seconds : Number.NaN, writesPerSec: o.count / writeSeconds, complete };
+  return { changes: all.length, writeSeconds, replicatedPerSec: complete ? all.length / seconds : Number.NaN, writesPerSec: all.length / writeSeconds, complete };
 }

@@ -16,6 +16,11 @@ export interface EsmSettings {
   maximumRecordAgeSeconds: number;
   startingPosition: 'TRIM_HORIZON' | 'LATEST';
   /**
+   * Batches of one shard delivered at once, 1–10 (ParallelizationFactor); records of one partition key stay
+   * in order whatever the factor (esm-lanes.ts).
+   */
+  parallelizationFactor: number;
+  /**
    * Local only: the longest wait between polls of an idle shard. After a poll that returned records the
    * shard is polled again at once; after empty polls the wait grows from a few ms up to this.
    */
@@ -31,6 +36,7 @@ export function esmSettings(overrides: Partial<EsmSettings> = {}): EsmSettings {
     maximumRetryAttempts: CHANGE_CONSUMER.maximumRetryAttempts,
     maximumRecordAgeSeconds: CHANGE_CONSUMER.maximumRecordAgeSeconds,
     startingPosition: CHANGE_CONSUMER.startingPosition,
+    parallelizationFactor: CHANGE_CONSUMER.parallelizationFactor,
     pollingIntervalMs: CHANGE_CONSUMER.pollingIntervalMs,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
@@ -43,6 +49,7 @@ export function esmSettings(overrides: Partial<EsmSettings> = {}): EsmSettings {
   check(int(settings.maximumRetryAttempts) && settings.maximumRetryAttempts >= -1 && settings.maximumRetryAttempts <= 10_000, `maximumRetryAttempts ${settings.maximumRetryAttempts} (-1–10000)`);
   // AWS accepts -1 or 60–604800; shorter ages are allowed locally so tests need not wait a minute.
   check(int(settings.maximumRecordAgeSeconds) && settings.maximumRecordAgeSeconds >= -1 && settings.maximumRecordAgeSeconds <= 604_800, `maximumRecordAgeSeconds ${settings.maximumRecordAgeSeconds} (-1–604800)`);
+  check(int(settings.parallelizationFactor) && settings.parallelizationFactor >= 1 && settings.parallelizationFactor <= 10, `parallelizationFactor ${settings.parallelizationFactor} (1–10)`);
   check(settings.startingPosition === 'TRIM_HORIZON' || settings.startingPosition === 'LATEST', `startingPosition ${settings.startingPosition}`);
   check(Number.isFinite(settings.pollingIntervalMs) && settings.pollingIntervalMs >= 1 && settings.pollingIntervalMs <= 60_000, `pollingIntervalMs ${settings.pollingIntervalMs} (1–60000)`);
   return settings;

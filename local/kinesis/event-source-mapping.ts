@@ -51,10 +51,11 @@ export interface EventSourceMapping {
 }
 
 /**
- * Lambda's event source mapping for Kinesis, per shard and in order: poll, batch (size and window),
+ * Lambda's event source mapping for Kinesis, per shard, with up to parallelizationFactor batches of a shard
+ * at once and each partition key in order (esm-lanes.ts): poll, batch (size and window),
  * invoke, and on error retry from the lowest failed sequence number (ReportBatchItemFailures), bisect,
  * give up after the retry or age limit by sending the batch's description to the on-failure destination,
- * and checkpoint after each finished batch.
+ * and checkpoint over the records finished so far, never past one still in flight.
  */
 export async function startEventSourceMapping(options: EventSourceMappingOptions): Promise<EventSourceMapping> {
   const settings = esmSettings(options.settings);

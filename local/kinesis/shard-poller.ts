@@ -1,6 +1,7 @@
 import { ExpiredIteratorException, GetRecordsCommand, GetShardIteratorCommand, type _Record as KinesisRecord, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { decide, expiredPrefix, invocationResult, type InvocationResult } from './esm-decision';
+import { donePrefix, laneOf, plan, type Entry, type PlannedBatch } from './esm-lanes';
 import type { EsmSettings } from './esm-settings';
 import type { EsmStore } from './esm-store';
 import { kinesisEvent, onFailureRecord, type EventSource, type FailureCondition, type OnFailureRecord } from './kinesis-event';
@@ -21,7 +22,10 @@ export interface EsmCounters {
 export interface ShardStatus {
   shardId: string;
   checkpoint?: string;
+  /** Records fetched and not yet finished. */
   buffered: number;
+  /** Batches being delivered (at most parallelizationFactor). */
+  batchesInFlight: number;
   millisBehindLatest?: number;
   lastPollAt?: string;
   ended: boolean;
@@ -47,18 +51,27 @@ export interface PollerContext {
   signal: AbortSignal;
 }
 
-/** One shard's loop. Records fetched but not yet finished wait in `buffer`; the checkpoint trails them. */
+/**
+ * One shard's loop: it fetches records into `window` (shard order) and starts batches on the shard's lanes
+ * (esm-lanes.ts: up to parallelizationFactor batches at once, one per lane, a partition key always on the
+ * same lane). The checkpoint trails the longest finished prefix of the window.
+ */
 export class ShardPoller {
-  private buffer: KinesisRecord[] = [];
+  private window: Entry<KinesisRecord>[] = [];
+  /** The batches running, by lane; each delivers until its records are finished. */
+  private readonly running = new Map<number, Promise<void>>();
+  /** When each lane's last batch ended (its next batching window runs from then at the earliest). */
+  private readonly freeSince = new Map<number, number>();
   private iterator: string | undefined;
   private lastFetched: string | undefined;
   private millisBehindLatest: number | undefined;
   private lastPollAt: number | undefined;
-  private delivering = false;
-  /** Ends the current idle wait early (set while the poller waits for records). */
-  private wakeUp: (() => void) | undefined;
-  /** A wake-up that came while the poller was busy: the next idle wait is skipped. */
+  /** Ends the current wait early (set while the loop waits); `hint` for a wake-up hint, not a batch's end. */
+  private wakeUp: ((hint: boolean) => void) | undefined;
+  /** A wake-up hint that came while the poller was busy: the next idle wait is skipped. */
   private woken = false;
+  /** A batch ended while the loop was busy: the next wait is skipped. */
+  private laneEnded = false;
   emptyPolls = 0;
   ended = false;
   done: Promise<void> = Promise.resolve();
@@ -66,20 +79,23 @@ export class ShardPoller {
   constructor(readonly shardId: string, private readonly initial: 'TRIM_HORIZON' | 'LATEST', private readonly ctx: PollerContext) {}
 
   get idle(): boolean {
-    return this.buffer.length === 0 && !this.delivering;
+    return this.window.length === 0 && this.running.size === 0;
   }
 
   start(): void {
-    this.done = this.run().catch((err: Error) => {
-      this.ctx.stats.lastError = `${this.shardId}: ${err.message}`;
-    });
+    this.done = this.run()
+      .catch((err: Error) => {
+        this.ctx.stats.lastError = `${this.shardId}: ${err.message}`;
+      })
+      .finally(() => Promise.all(this.running.values()));
   }
 
   status(): ShardStatus {
     return {
       shardId: this.shardId,
       checkpoint: this.ctx.store.checkpoint(this.shardId),
-      buffered: this.buffer.length,
+      buffered: this.window.filter((e) => e.state !== 'done').length,
+      batchesInFlight: this.running.size,
       millisBehindLatest: this.millisBehindLatest,
       lastPollAt: this.lastPollAt ? new Date(this.lastPollAt).toISOString() : undefined,
       ended: this.ended,
@@ -89,21 +105,24 @@ export class ShardPoller {
   private async run(): Promise<void> {
     const { settings } = this.ctx;
     this.lastFetched = this.ctx.store.checkpoint(this.shardId);
-    const windowMs = settings.maximumBatchingWindowSeconds * 1000;
+    const limits = { batchSize: settings.batchSize, maxBytes: MAX_PAYLOAD_BYTES, sizeOf: recordBytes, windowMs: settings.maximumBatchingWindowSeconds * 1000 };
+    // Enough queued records for a full batch on every lane; a lane held back by retries stops the fetching
+    // once its records fill this, as the checkpoint cannot pass them anyway.
+    const room = settings.parallelizationFactor * settings.batchSize;
     let open = true;
     let emptyInARow = 0;
-    // When the first record of the batch being gathered was fetched (the batching window runs from it).
-    let gatheringSince: number | undefined;
     while (!this.ctx.stopped) {
+      const queued = this.window.filter((e) => e.state === 'queued').length;
       let fetched = 0;
-      if (open && this.buffer.length < settings.batchSize) {
-        const before = this.buffer.length;
-        open = await this.fetch();
-        fetched = this.buffer.length - before;
+      if (open && queued < room) {
+        const result = await this.fetch(room - queued);
+        open = result.open;
+        fetched = result.fetched;
         // Records found: a wake-up hint that came meanwhile has served its purpose.
         if (fetched > 0) this.woken = false;
       }
-      if (this.buffer.length === 0) {
+      if (this.ctx.stopped) return;
+      if (this.idle) {
         if (!open) {
           this.ended = true;
           return;
@@ -113,39 +132,36 @@ export class ShardPoller {
         if (await this.waitForRecords(idleWait(++emptyInARow, settings.pollingIntervalMs))) emptyInARow = 0;
         continue;
       }
-      gatheringSince ??= Date.now();
-      const size = this.nextBatchSize();
-      const full = size >= settings.batchSize || size < this.buffer.length;
-      const waited = Date.now() - gatheringSince;
-      if (!full && open && waited < windowMs) {
-        // Gathering within the window: poll again at once while records keep coming, else wait a little.
-        emptyInARow = fetched > 0 ? 0 : emptyInARow + 1;
-        if (fetched === 0) await this.pause(Math.min(idleWait(emptyInARow, settings.pollingIntervalMs), windowMs - waited));
+      this.laneEnded = false;
+      const next = plan(this.window, this.freeSince, limits, Date.now(), open);
+      for (const batch of next.start) this.startBatch(batch);
+      // A poll that returned records is followed by the next poll at once, as Lambda keeps reading a busy shard.
+      if (fetched > 0) {
+        emptyInARow = 0;
         continue;
       }
-      // A poll that returned records is followed by the next poll at once, as Lambda keeps reading a busy shard.
-      emptyInARow = 0;
-      const batch = this.buffer.slice(0, size);
-      this.delivering = true;
-      const finished = await this.deliver(batch, 0).finally(() => (this.delivering = false));
-      if (!finished) return;
-      this.buffer = this.buffer.slice(batch.length);
-      gatheringSince = this.buffer.length > 0 ? Date.now() : undefined;
+      // Nothing new: wait for a batch to end, a wake-up hint, the end of a batching window, or the next poll.
+      const canPoll = open && this.window.filter((e) => e.state === 'queued').length < room;
+      const pollIn = canPoll ? idleWait(++emptyInARow, settings.pollingIntervalMs) : settings.pollingIntervalMs;
+      if (await this.waitForRecords(Math.min(pollIn, next.waitMs ?? Infinity))) emptyInARow = 0;
     }
   }
 
-  /** Records for the next invocation: at most batchSize, and an event within Lambda's 6 MB payload limit. */
-  private nextBatchSize(): number {
-    let bytes = 0;
-    let n = 0;
-    for (const record of this.buffer) {
-      if (n >= this.ctx.settings.batchSize) break;
-      const size = Math.ceil((record.Data?.length ?? 0) / 3) * 4 + RECORD_ENVELOPE_BYTES;
-      if (n > 0 && bytes + size > MAX_PAYLOAD_BYTES) break;
-      bytes += size;
-      n++;
-    }
-    return n;
+  /** Marks the batch running on its lane and delivers it; the lane is free again once every record is finished. */
+  private startBatch({ lane, entries }: PlannedBatch<KinesisRecord>): void {
+    for (const entry of entries) entry.state = 'running';
+    const records = entries.map((e) => e.record);
+    const delivery = this.deliver(records, 0)
+      .then(() => undefined, (err: Error) => {
+        this.ctx.stats.lastError = `${this.shardId}: ${err.message}`;
+      })
+      .finally(() => {
+        this.running.delete(lane);
+        this.freeSince.set(lane, Date.now());
+        this.laneEnded = true;
+        this.wakeUp?.(false);
+      });
+    this.running.set(lane, delivery);
   }
 
   /** Sleeps, but wakes at once when the mapping stops. */
@@ -153,48 +169,54 @@ export class ShardPoller {
     return sleep(ms, this.ctx.signal);
   }
 
-  /** The wait between empty polls: ends early on stop() or on a wake-up hint; true if woken by a hint. */
+  /** The wait between polls: ends early on stop(), when a batch ends, or on a wake-up hint; true if woken by a hint. */
   private async waitForRecords(ms: number): Promise<boolean> {
     if (this.woken) {
       this.woken = false;
       return true;
     }
+    if (this.laneEnded) {
+      this.laneEnded = false;
+      return false;
+    }
     let hinted = false;
     try {
-      await sleep(ms, this.ctx.signal, (wake) => (this.wakeUp = () => ((hinted = true), wake())));
+      await sleep(ms, this.ctx.signal, (wake) => (this.wakeUp = (hint) => ((hinted ||= hint), wake())));
       return hinted;
     } finally {
       this.wakeUp = undefined;
       this.woken = false;
+      this.laneEnded = false;
     }
   }
 
   wake(): void {
-    if (this.wakeUp) this.wakeUp();
+    if (this.wakeUp) this.wakeUp(true);
     else this.woken = true;
   }
 
-  /** One GetRecords call (for at most the room left in the batch); false once the shard is closed and read to its end. */
-  private async fetch(): Promise<boolean> {
+  /** One GetRecords call for at most `limit` records; `open` false once the shard is closed and read to its end. */
+  private async fetch(limit: number): Promise<{ open: boolean; fetched: number }> {
     const { client, settings } = this.ctx;
     try {
       this.iterator ??= await this.newIterator();
-      const request = new GetRecordsCommand({ ShardIterator: this.iterator, Limit: Math.min(10_000, settings.batchSize - this.buffer.length) });
+      const request = new GetRecordsCommand({ ShardIterator: this.iterator, Limit: Math.min(10_000, limit) });
       const out = await this.bounded((abortSignal) => client.send(request, { abortSignal }));
-      this.lastPollAt = Date.now();
+      const now = Date.now();
+      this.lastPollAt = now;
       this.millisBehindLatest = out.MillisBehindLatest;
       const records = out.Records ?? [];
       if (records.length === 0) this.emptyPolls++;
-      this.buffer.push(...records);
+      for (const record of records) this.window.push({ record, lane: laneOf(record.PartitionKey ?? '', settings.parallelizationFactor), fetchedAt: now, state: 'queued' });
       if (records.length > 0) this.lastFetched = records[records.length - 1]!.SequenceNumber;
       this.iterator = out.NextShardIterator;
-      return this.iterator !== undefined && this.iterator !== null;
+      return { open: this.iterator !== undefined && this.iterator !== null, fetched: records.length };
     } catch (err) {
       // Expired iterators and timed-out calls: start again right after the last record fetched.
       if (err instanceof ExpiredIteratorException || (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') this.iterator = undefined;
       else this.ctx.stats.lastError = `${this.shardId}: ${(err as Error).message}`;
       await this.pause(settings.pollingIntervalMs);
-      return true;
+      return { open: true, fetched: 0 };
     }
   }
 
@@ -222,7 +244,7 @@ export class ShardPoller {
     return out.ShardIterator;
   }
 
-  /** Delivers a batch until it succeeds or is discarded; false if the mapping stopped first (no checkpoint moved). */
+  /** Delivers a lane's batch until it succeeds or is discarded; false if the mapping stopped first (its unfinished records stay unfinished). */
   private async deliver(records: KinesisRecord[], retries: number): Promise<boolean> {
     const { settings, stats } = this.ctx;
     let pending = records;
@@ -244,10 +266,10 @@ export class ShardPoller {
       }
       const next = decide(result, pending.length, retries, settings);
       if (next.action === 'checkpoint') {
-        await this.checkpoint(pending[pending.length - 1]!);
+        await this.finish(pending);
         return true;
       }
-      if (next.from > 0) await this.checkpoint(pending[next.from - 1]!);
+      if (next.from > 0) await this.finish(pending.slice(0, next.from));
       pending = pending.slice(next.from);
       if (next.action === 'bisect') {
         stats.bisections++;
@@ -270,11 +292,18 @@ export class ShardPoller {
     const failure = onFailureRecord(this.ctx.source, this.shardId, records, condition, invokes);
     await this.ctx.store.sendToOnFailure(failure);
     this.ctx.onDiscard?.(records, failure);
-    await this.checkpoint(records[records.length - 1]!);
+    await this.finish(records);
   }
 
-  private async checkpoint(record: KinesisRecord): Promise<void> {
-    await this.ctx.store.setCheckpoint(this.shardId, record.SequenceNumber!);
+  /** Marks records finished and moves the checkpoint over the window's finished prefix, if it grew. */
+  private async finish(records: readonly KinesisRecord[]): Promise<void> {
+    const finished = new Set(records);
+    for (const entry of this.window) if (finished.has(entry.record)) entry.state = 'done';
+    const n = donePrefix(this.window);
+    if (n === 0) return;
+    const last = this.window[n - 1]!.record;
+    this.window = this.window.slice(n);
+    await this.ctx.store.setCheckpoint(this.shardId, last.SequenceNumber!);
   }
 
   private async invokeOnce(records: KinesisRecord[]): Promise<InvocationResult> {
@@ -287,6 +316,11 @@ export class ShardPoller {
     }
     return invocationResult(records, response);
   }
+}
+
+/** A record's share of an event: its data in base64 plus the envelope. */
+function recordBytes(record: KinesisRecord): number {
+  return Math.ceil((record.Data?.length ?? 0) / 3) * 4 + RECORD_ENVELOPE_BYTES;
 }
 
 /** The wait after the n-th empty poll in a row: 5, 10, 20 … ms, at most `max`. */

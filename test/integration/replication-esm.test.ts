@@ -1,4 +1,4 @@
-import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { esmSettings, startEventSourceMapping, type EventSourceMapping, type EventSourceMappingOptions } from '../../local/kinesis/event-source-mapping';
 import { kinesisClient, startKinesis, type LocalKinesis } from '../../local/kinesis';
+import { KeyOrder } from '../../bench/lib/key-order';
+import { CHANGE_CONSUMER } from '../../topology';
 
 let kinesis: LocalKinesis;
 let client: KinesisClient;
@@ -278,9 +280,78 @@ describe('local Kinesis event source mapping', () => {
   }, 30_000);
 });
 
+describe('parallelization factor', () => {
+  const shardOf = (event: KinesisStreamEvent) => event.Records[0]!.eventID.split(':')[0]!;
+  const keyValues = (event: KinesisStreamEvent) => event.Records.map((r) => ({ key: r.kinesis.partitionKey, n: JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString()).n as number }));
+
+  it('with factor 4 runs up to 4 batches of a shard at once while writes across many keys go on, keeps every key in order, and checkpoints each shard at its last record', async () => {
+    // Prepare: the consumer takes a few ms per batch, so batches overlap
+    const order = new KeyOrder();
+    const values = new Map<string, number[]>();
+    const inFlight = new Map<string, number>();
+    let most = 0;
+    const esm = await start(async (event) => {
+      const shard = shardOf(event);
+      inFlight.set(shard, (inFlight.get(shard) ?? 0) + 1);
+      most = Math.max(most, inFlight.get(shard)!);
+      order.seeEvent(event);
+      for (const { key, n } of keyValues(event)) values.set(key, [...(values.get(key) ?? []), n]);
+      await new Promise((r) => setTimeout(r, 2 + (event.Records.length % 5)));
+      inFlight.set(shard, inFlight.get(shard)! - 1);
+    }, { settings: { parallelizationFactor: 4, batchSize: 5 } });
+    const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`);
+    const last = new Map<string, string>();
+    // Act: 4 writers at once, each putting 5 versions of its 10 keys, one PutRecords call per version
+    await Promise.all([0, 1, 2, 3].map(async (writer) => {
+      const mine = keys.filter((_, i) => i % 4 === writer);
+      for (let n = 1; n <= 5; n++) {
+        const out = await client.send(new PutRecordsCommand({ StreamName: kinesis.streamName, Records: mine.map((key) => ({ PartitionKey: key, Data: Buffer.from(JSON.stringify({ n })) })) }));
+        for (const r of out.Records ?? []) if (BigInt(r.SequenceNumber!) > BigInt(last.get(r.ShardId!) ?? -1)) last.set(r.ShardId!, r.SequenceNumber!);
+      }
+    }));
+    expect(await esm.waitIdle(20_000)).toBe(true);
+    // Assess
+    expect(esm.status().settings.parallelizationFactor).toBe(4);
+    expect(order.violations).toBe(0);
+    expect(Object.fromEntries(values)).toEqual(Object.fromEntries(keys.map((k) => [k, [1, 2, 3, 4, 5]])));
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(4);
+    expect(Object.fromEntries(esm.status().shards.filter((s) => last.has(s.shardId)).map((s) => [s.shardId, s.checkpoint]))).toEqual(Object.fromEntries(last));
+  });
+
+  it('a failing record holds back only its own lane: other keys go on, the checkpoint stays below it until it goes to the on-failure destination', async () => {
+    // Prepare: one shard (explicit hash key 0), the poison record first, then one record for each of 12 keys
+    const onShard = async (key: string, n: number) => (await client.send(new PutRecordCommand({ StreamName: kinesis.streamName, PartitionKey: key, ExplicitHashKey: '0', Data: Buffer.from(JSON.stringify({ n })) }))).SequenceNumber!;
+    const poison = await onShard('poison', 0);
+    for (let i = 1; i <= 12; i++) await onShard(`key-${i}`, i);
+    const delivered: string[] = [];
+    const checkpointsWhilePoisoned: string[] = [];
+    let discarded = false;
+    // Act
+    const esm = await start(async (event) => {
+      const keys = event.Records.map((r) => r.kinesis.partitionKey);
+      delivered.push(...keys);
+      if (keys.includes('poison')) throw new Error('poison');
+      const checkpoint = esm.status().shards.find((s) => s.shardId === shardOf(event))?.checkpoint;
+      if (!discarded && checkpoint) checkpointsWhilePoisoned.push(checkpoint);
+    }, { settings: { parallelizationFactor: 4, batchSize: 1, maximumRetryAttempts: 2 }, onDiscard: () => (discarded = true) });
+    expect(await esm.waitIdle(10_000)).toBe(true);
+    // Assess: keys of other lanes were delivered before the poison's last attempt
+    const lastPoisonAttempt = delivered.lastIndexOf('poison');
+    expect(delivered.filter((k) => k === 'poison')).toHaveLength(3);
+    expect(delivered.slice(0, lastPoisonAttempt).some((k) => k !== 'poison')).toBe(true);
+    expect(checkpointsWhilePoisoned.every((c) => BigInt(c) < BigInt(poison))).toBe(true);
+    expect(esm.failures().map((f) => f.KinesisBatchInfo.startSequenceNumber)).toEqual([poison]);
+    expect(new Set(delivered)).toEqual(new Set(['poison', ...Array.from({ length: 12 }, (_, i) => `key-${i + 1}`)]));
+    const shard = esm.status().shards.find((s) => s.checkpoint);
+    expect(BigInt(shard!.checkpoint!)).toBeGreaterThan(BigInt(poison));
+  });
+});
+
 describe('event source mapping settings', () => {
   it('defaults to topology\'s CHANGE_CONSUMER and overrides setting by setting', () => {
-    expect(esmSettings({ batchSize: 500, maximumBatchingWindowSeconds: undefined })).toMatchObject({ batchSize: 500, maximumBatchingWindowSeconds: 0, startingPosition: 'TRIM_HORIZON' });
+    expect(esmSettings({ batchSize: 500, maximumBatchingWindowSeconds: undefined })).toMatchObject({ batchSize: 500, maximumBatchingWindowSeconds: 0, startingPosition: 'TRIM_HORIZON', parallelizationFactor: CHANGE_CONSUMER.parallelizationFactor });
+    expect(esmSettings({ parallelizationFactor: 10 }).parallelizationFactor).toBe(10);
   });
 
   it.each([
@@ -291,6 +362,9 @@ describe('event source mapping settings', () => {
     [{ maximumRetryAttempts: -2 }, /maximumRetryAttempts/],
     [{ maximumRecordAgeSeconds: 604_801 }, /maximumRecordAgeSeconds/],
     [{ pollingIntervalMs: 0 }, /pollingIntervalMs/],
+    [{ parallelizationFactor: 0 }, /parallelizationFactor/],
+    [{ parallelizationFactor: 11 }, /parallelizationFactor/],
+    [{ parallelizationFactor: 1.5 }, /parallelizationFactor/],
   ])('rejects %o, outside what AWS accepts', (settings, message) => {
     expect(() => esmSettings(settings)).toThrow(message);
   });
