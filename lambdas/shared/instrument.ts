@@ -1,11 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { contextFrom, flushSpans, inSpan, SpanKind, SpanStatusCode, type Span } from './tracing';
+import type { TracingConfig } from './config';
+import { configureTracing, contextFrom, flushSpans, inSpan, SpanKind, SpanStatusCode, type Span } from './tracing';
 
 export interface Observability {
   logger: Logger;
   metrics?: Metrics;
+  /** The function's tracing settings (config.tracing), applied once when the handler is wrapped. */
+  tracing?: TracingConfig;
 }
 
 let coldStart = true;
@@ -20,6 +23,8 @@ let coldStart = true;
  */
 export function instrument<E, R>(tools: Observability, handler: (event: E, context?: Context) => Promise<R>) {
   const { logger, metrics } = tools;
+  if (tools.tracing) configureTracing(tools.tracing);
+  const invocationName = tools.tracing?.resource['faas.name'] ?? 'invocation';
   return async (event: E, context?: Context): Promise<R> => {
     if (context) logger.addContext(context);
     logger.refreshSampleRateCalculation();
@@ -31,7 +36,7 @@ export function instrument<E, R>(tools: Observability, handler: (event: E, conte
       ...(http ? httpAttributes(http) : {}),
     };
     coldStart = false;
-    const name = http ? (http.routeKey ?? 'HTTP') : (process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'invocation');
+    const name = http ? (http.routeKey ?? 'HTTP') : invocationName;
     const kind = http ? SpanKind.SERVER : SpanKind.CONSUMER;
     try {
       return await inSpan(name, { kind, attributes, parent: contextFrom(http?.headers?.traceparent) }, async (span) => {
