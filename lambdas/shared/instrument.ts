@@ -15,7 +15,7 @@ let coldStart = true;
 
 /**
  * Wraps a handler the way Powertools' middy middlewares would, without middy: Lambda context on every
- * log line (function name, cold start, request id) plus the trace id, a fresh debug-sampling decision,
+ * log line (function name, cold start, request id; the trace id comes from the logger's formatter), a fresh debug-sampling decision,
  * an OpenTelemetry span around the invocation (faas semantic conventions; an HTTP call continues the
  * caller's W3C `traceparent`), and at the end the invocation's metrics as one EMF line and its spans
  * exported. The only place that calls `logger.addContext`: a second call would report every cold start
@@ -40,13 +40,11 @@ export function instrument<E, R>(tools: Observability, handler: (event: E, conte
     const kind = http ? SpanKind.SERVER : SpanKind.CONSUMER;
     try {
       return await inSpan(name, { kind, attributes, parent: contextFrom(http?.headers?.traceparent) }, async (span) => {
-        logger.appendKeys({ traceId: span.spanContext().traceId });
         const result = await handler(event, context);
         if (http) endHttp(span, result as APIGatewayProxyStructuredResultV2);
         return result;
       });
     } finally {
-      logger.removeKeys(['traceId']);
       // An invocation that counted nothing writes no EMF line (Powertools would warn about it).
       if (metrics?.hasStoredMetrics()) metrics.publishStoredMetrics();
       await flushSpans();
