@@ -20,7 +20,7 @@ export interface TelemetryExtension {
  * is not frozen ("Lambda Extensions API", AWS Lambda Developer Guide). So, like on AWS with the layer,
  * the function's export before returning is a loopback call, and the slow hop is off the response path.
  */
-export async function startTelemetryExtension(upstream: string): Promise<TelemetryExtension> {
+export async function startTelemetryExtension(upstream: string, batchMs = BATCH_MS): Promise<TelemetryExtension> {
   let pending: unknown[] = [];
   let timer: NodeJS.Timeout | undefined;
   let sending = Promise.resolve();
@@ -51,7 +51,7 @@ export async function startTelemetryExtension(upstream: string): Promise<Telemet
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { resourceSpans?: unknown[] };
         pending.push(...(body.resourceSpans ?? []));
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        timer ??= setTimeout(() => void flush(), BATCH_MS);
+        timer ??= setTimeout(() => void flush(), batchMs);
       } catch (err) {
         res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'BadRequest', message: (err as Error).message } }));
       }
