@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSpans } from '../../../../lambdas/shared/otlp';
-import { startTelemetryExtension } from '../../../../local/lambda/telemetry-extension';
+import { resourceSpansOf, startTelemetryExtension } from '../../../../local/lambda/telemetry-extension';
 
 /** The runtime's collector: keeps each request it is sent. */
 let upstream: http.Server;
@@ -53,5 +53,13 @@ describe('local telemetry extension (the ADOT collector layer stand-in)', () => 
     await extension.flush();
     expect(names(received.at(-1)!)).toEqual(['last words']);
     expect(received.length).toBe(before + 1);
+  });
+
+  it('cuts the exporter\'s bodies without parsing and parses any other OTLP JSON body alike', () => {
+    const entry = { resource: { attributes: [] }, scopeSpans: [] };
+    expect(resourceSpansOf(JSON.stringify({ resourceSpans: [entry] }))).toEqual([JSON.stringify(entry)]);
+    expect(resourceSpansOf(JSON.stringify({ resourceSpans: [entry, entry] }, null, 1)).map((r) => JSON.parse(r))).toEqual([entry, entry]);
+    expect(resourceSpansOf('{"resourceSpans":[]}')).toEqual([]);
+    expect(() => resourceSpansOf('not json')).toThrow();
   });
 });
