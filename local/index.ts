@@ -22,6 +22,7 @@ import { memoryStackDir, writeStackFile } from './stack-file';
 import { startStreamingDestination, type StreamingDestination } from './dynamodb/streaming-destination';
 import { localTracer, startTraceCollector, traceparentOfChange } from './traces/collector';
 import { TraceStore } from './traces/store';
+import { answerTraceApi } from './traces/trace-api';
 
 export interface StackOptions {
   /** Keep everything in memory: nothing is read from or written to the data dir. */
@@ -130,6 +131,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const metrics = new MetricLog();
     const gateway = await startGateway({
       port: options.port ?? Number(process.env.PORT ?? 3000), corsAllowedOrigins, edge, tracer,
+      traceApi: (method, path) => answerTraceApi(traces, method, path),
       onRequest: (info) => {
         metrics.record({ kind: 'request', at: info.at, statusCode: info.statusCode });
         if (!options.quiet) printRequest(info, { stream: process.stdout });

@@ -109,7 +109,7 @@ export function answersRoutes(fn: FunctionName): boolean {
 /**
  * Keys that are not part of the contract: Lambda sets them itself on AWS ("Defined runtime environment
  * variables", AWS Lambda Developer Guide) and the local runtime imitates them, or only the local runtime
- * sets them to point the SDK at the embedded servers and to turn X-Ray off (no daemon to send to).
+ * sets them to point the SDK at the embedded servers.
  */
 export const RUNTIME_KEYS = {
   lambda: [
@@ -117,7 +117,7 @@ export const RUNTIME_KEYS = {
     'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE',
     'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY',
   ],
-  localOverrides: ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL_KINESIS', 'POWERTOOLS_TRACE_ENABLED'],
+  localOverrides: ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL_KINESIS'],
 } as const;
 
 /**

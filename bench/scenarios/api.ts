@@ -1,4 +1,5 @@
 import { functionDir } from '../../bundle';
+import { ENV } from '../../topology/environment';
 import path from 'node:path';
 import { httpEvent } from '../lib/events';
 import { functionEnv } from '../lib/function-env';
@@ -94,6 +95,44 @@ async function measureHop(stack: BenchStack, count: number): Promise<{ gateway: 
 }
 
 /**
+ * Tracing's cost to throughput, in this run: a second stack with tracing off (no OTLP endpoint: spans are
+ * still made, for the ids in items and logs, but nothing is exported) beside the scenario's own (on:
+ * every request sampled and exported through the workers' telemetry extension to the collector). Fresh
+ * users with the same todos on both; GET list and POST create at c=8, the modes alternated so drift hits
+ * both alike.
+ */
+async function measureTracingCost(on: BenchStack, options: BenchOptions, durationSec: number): Promise<Record<string, { on: number[]; off: number[] }>> {
+  const off = await startBenchStack({ quick: options.quick, env: { [ENV.tracesEndpoint]: '' } });
+  try {
+    const stacks = { on, off };
+    const targets: Record<string, Record<'on' | 'off', HttpTarget>> = {};
+    for (const [mode, stack] of Object.entries(stacks) as Array<['on' | 'off', BenchStack]>) {
+      const session = await signIn(stack.url, `bench-tracing-${mode}-${Date.now()}`);
+      await createTodos(stack.url, session, options.quick ? 5 : 50);
+      await Promise.all(['rule', 'user'].map((fn) => stack.pool.prewarm(fn)));
+      (targets['GET /api/todos (50)'] ??= {} as never)[mode] = { method: 'GET', paths: ['/api/todos'], headers: session.headers };
+      (targets['POST /api/todos'] ??= {} as never)[mode] = { method: 'POST', paths: ['/api/todos'], headers: session.headers, body: '{"title":"bench {{seq}}"}' };
+      await runLoad({ kind: 'autocannon', url: stack.url, target: targets['GET /api/todos (50)']![mode], connections: 8, durationSec: options.quick ? 0.3 : 1 });
+    }
+    const samples: Record<string, { on: number[]; off: number[] }> = {};
+    const rounds = options.quick ? 1 : 3;
+    for (let r = 0; r < rounds; r++) {
+      for (const [label, byMode] of Object.entries(targets)) {
+        // Alternate which mode goes first, so neither always runs on the warmer machine.
+        for (const mode of (r % 2 === 0 ? ['on', 'off'] : ['off', 'on']) as Array<'on' | 'off'>) {
+          progress(`api tracing ${mode} ${label} round ${r + 1}/${rounds}`);
+          const run = await runLoad({ kind: 'autocannon', url: stacks[mode].url, target: byMode[mode], connections: 8, durationSec });
+          ((samples[label] ??= { on: [], off: [] })[mode]).push(run.requestsPerSec);
+        }
+      }
+    }
+    return samples;
+  } finally {
+    await off.stop();
+  }
+}
+
+/**
  * Throughput is compared in steady state, as the direct reference (a warm client) measures it: every
  * instance of the API functions is started before the first window (like provisioned concurrency, so no
  * cold start lands inside a 1 s window) and JIT-warmed by a short untimed read load at the highest
@@ -167,12 +206,23 @@ export async function api({ options }: { options: BenchOptions }): Promise<Scena
         ['hop = gateway − in-process', round(hopMs, 3), ''],
       ],
     });
+    progress('api: tracing on versus off');
+    const tracing = await measureTracingCost(stack, options, durationSec);
+    const costs: number[] = [];
+    const tracingRows: Array<Array<string | number>> = [];
+    for (const [label, { on, off }] of Object.entries(tracing)) {
+      const ratio = ratioStat(on, off);
+      costs.push(1 - ratio.median);
+      tracingRows.push([label, formatStat(stat(off), 0), formatStat(stat(on), 0), `${round((1 - ratio.median) * 100, 1)} %`]);
+    }
+    result.tables.push({ title: 'Tracing on versus off (c=8, req/s; cost = 1 − on/off, median of the paired runs)', columns: ['call', 'off req/s', 'on req/s', 'cost'], rows: tracingRows });
+    result.targets.push(target('api-tracing-cost', 'throughput cost of tracing (worst of GET list and POST create, on vs off in this run)', '<=', 5, '%', round(Math.max(...costs) * 100, 1)));
     const minRatio = Math.min(...ratios);
     result.targets.push(target('api-throughput', 'API throughput / direct DynamoDB (worst of GET, POST, PATCH over c=1,8,32)', '>=', 0.6, 'ratio', round(minRatio, 2)));
     result.targets.push(target('api-hop', 'gateway + worker hop at p50', '<=', 1, 'ms', round(hopMs, 3)));
     result.notes.push('Before the first window every rule and user instance is started and warmed by an untimed GET load (steady state, like the warm direct client); cold starts are measured in their own scenario.');
     result.notes.push('Login is reported but left out of the throughput target: its cost is the deliberate scrypt password hash, which no DynamoDB reference has.');
-    result.data = { samples, hop };
+    result.data = { samples, hop, tracing };
   } finally {
     await stack.stop();
   }

@@ -31,7 +31,7 @@ const http = httpHandler(logger, {
 }, { originSecretId: config.originSecretId, originDigest: config.originDigest });
 
 /** One function, two triggers: the Kinesis event source mapping (`Records`) and API Gateway (`routeKey`). */
-export const handler = instrument({ logger, metrics }, async (event: KinesisStreamEvent | APIGatewayProxyEventV2, context?: Context) => {
+export const handler = instrument({ logger, metrics, tracing: config.tracing }, async (event: KinesisStreamEvent | APIGatewayProxyEventV2, context?: Context) => {
   if ('Records' in event) return processChanges(event, { feeds, store, state, logger, metrics, streamName: CHANGE_STREAM.name }, context);
   if ('routeKey' in event) return http(event, context);
   throw new Error('unsupported event: expected Kinesis Records or an API Gateway routeKey');

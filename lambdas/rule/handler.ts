@@ -43,7 +43,7 @@ function etag(version: number) {
   return { etag: `"${version}"` };
 }
 
-export const handler = instrument({ logger, metrics }, httpHandler(logger, {
+export const handler = instrument({ logger, metrics, tracing: config.tracing }, httpHandler(logger, {
   'GET /api/rule': async (event) => {
     const who = await caller(event);
     const query = parseQuery(event, ruleQuery);

@@ -24,6 +24,8 @@ export interface FunctionConfig<F extends FunctionName = FunctionName> {
   sessionPublicKeys: string;
   /** Secrets Manager id of the signing key; only the function holding the private key. */
   sessionSigningKeySecretId: string;
+  /** Where and how much to trace (OTel's variables), and the resource every span names. */
+  tracing: TracingConfig;
   /** The replicator's `REPLICAS` (JSON). */
   replicaFeeds: string;
   /** Physical name of a table the function owns. */
@@ -32,6 +34,15 @@ export interface FunctionConfig<F extends FunctionName = FunctionName> {
   replica(name: ReplicaName): string;
   /** One of the function's own numeric settings (topology `SETTINGS`). */
   number(key: SettingOf<F>): number;
+}
+
+export interface TracingConfig {
+  /** OTLP/HTTP traces endpoint; undefined: spans are made (ids reach logs and items) but not sent. */
+  endpoint: string | undefined;
+  /** Share of new traces recorded, 0 to 1. */
+  sampleRatio: number;
+  /** OTel resource attributes: the topology name as `service.name`, the deployed name as `faas.name`. */
+  resource: Record<string, string>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -59,6 +70,14 @@ export function functionConfig<F extends FunctionName>(name: F, env: Env = proce
   const signingKey = declared[ENV.sessionSigningKey] ? required(ENV.sessionSigningKey, 'session signing key') : required(undefined, 'session signing key');
   const feeds = declared[ENV.replicaFeeds] ? required(ENV.replicaFeeds, 'replica feeds') : required(undefined, 'replica feeds');
   const secure = present(ENV.cookieSecure);
+  const ratio = Number(present(ENV.tracesSamplerArg) ?? 1);
+  if (!(ratio >= 0 && ratio <= 1)) throw new Error(`${ENV.tracesSamplerArg} must be a number from 0 to 1`);
+  const tracing: TracingConfig = {
+    endpoint: present(ENV.tracesEndpoint),
+    sampleRatio: ratio,
+    // AWS_REGION and AWS_LAMBDA_FUNCTION_NAME are Lambda's own ("Defined runtime environment variables").
+    resource: { 'service.name': name, 'cloud.provider': 'aws', 'cloud.platform': 'aws_lambda', 'cloud.region': present('AWS_REGION') ?? '', 'faas.name': present('AWS_LAMBDA_FUNCTION_NAME') ?? name },
+  };
   return {
     service: name,
     // Powertools' own variable still works where LOG_LEVEL is not set.
@@ -67,6 +86,7 @@ export function functionConfig<F extends FunctionName>(name: F, env: Env = proce
     publicBaseUrl: present(ENV.publicUrl)?.replace(/\/+$/, ''),
     cookieSecure: secure === undefined ? true : secure === 'true' || secure === '1',
     corsOrigins: parseOrigins(present(ENV.corsOrigins)),
+    tracing,
     originSecretId: keyOf((b) => b.kind === 'originSecret') ? present(ENV.originSecret) : undefined,
     originDigest: keyOf((b) => b.kind === 'originDigest') ? present(ENV.originDigest) : undefined,
     get sessionPublicKeys() { return sessionPublicKeys(); },

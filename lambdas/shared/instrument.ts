@@ -1,18 +1,21 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { contextFrom, flushSpans, inSpan, SpanKind, SpanStatusCode, type Span } from './tracing';
+import type { TracingConfig } from './config';
+import { configureTracing, contextFrom, flushSpans, inSpan, SpanKind, SpanStatusCode, type Span } from './tracing';
 
 export interface Observability {
   logger: Logger;
   metrics?: Metrics;
+  /** The function's tracing settings (config.tracing), applied once when the handler is wrapped. */
+  tracing?: TracingConfig;
 }
 
 let coldStart = true;
 
 /**
  * Wraps a handler the way Powertools' middy middlewares would, without middy: Lambda context on every
- * log line (function name, cold start, request id) plus the trace id, a fresh debug-sampling decision,
+ * log line (function name, cold start, request id; the trace id comes from the logger's formatter), a fresh debug-sampling decision,
  * an OpenTelemetry span around the invocation (faas semantic conventions; an HTTP call continues the
  * caller's W3C `traceparent`), and at the end the invocation's metrics as one EMF line and its spans
  * exported. The only place that calls `logger.addContext`: a second call would report every cold start
@@ -20,6 +23,8 @@ let coldStart = true;
  */
 export function instrument<E, R>(tools: Observability, handler: (event: E, context?: Context) => Promise<R>) {
   const { logger, metrics } = tools;
+  if (tools.tracing) configureTracing(tools.tracing);
+  const invocationName = tools.tracing?.resource['faas.name'] ?? 'invocation';
   return async (event: E, context?: Context): Promise<R> => {
     if (context) logger.addContext(context);
     logger.refreshSampleRateCalculation();
@@ -31,17 +36,15 @@ export function instrument<E, R>(tools: Observability, handler: (event: E, conte
       ...(http ? httpAttributes(http) : {}),
     };
     coldStart = false;
-    const name = http ? (http.routeKey ?? 'HTTP') : (process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'invocation');
+    const name = http ? (http.routeKey ?? 'HTTP') : invocationName;
     const kind = http ? SpanKind.SERVER : SpanKind.CONSUMER;
     try {
       return await inSpan(name, { kind, attributes, parent: contextFrom(http?.headers?.traceparent) }, async (span) => {
-        logger.appendKeys({ traceId: span.spanContext().traceId });
         const result = await handler(event, context);
         if (http) endHttp(span, result as APIGatewayProxyStructuredResultV2);
         return result;
       });
     } finally {
-      logger.removeKeys(['traceId']);
       // An invocation that counted nothing writes no EMF line (Powertools would warn about it).
       if (metrics?.hasStoredMetrics()) metrics.publishStoredMetrics();
       await flushSpans();

@@ -32,13 +32,27 @@ export type { Span };
  * out: @opentelemetry/sdk-trace-base with its core and context manager adds ~137 KB minified to a bundle
  * and the OTLP transformer ~300 KB more, against ~9 KB for the API (docs/observability.md).
  *
- * Settings are OTel's own variables: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (no endpoint: spans are still
- * made, so trace ids reach logs and items, but nothing is sent) and OTEL_TRACES_SAMPLER_ARG, the share
- * of new traces recorded (parent-based: a request that arrives sampled stays sampled).
+ * Settings are OTel's own variables, read once at cold start by the function's configuration
+ * (lambdas/shared/config.ts) and handed over with configureTracing(): the OTLP endpoint (none: spans are
+ * still made, so trace ids reach logs and items, but nothing is sent) and the share of new traces
+ * recorded (parent-based: a request that arrives sampled stays sampled).
  */
+export interface TracingSettings {
+  /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: where spans go over OTLP/HTTP. */
+  endpoint: string | undefined;
+  /** OTEL_TRACES_SAMPLER_ARG, 0 to 1. */
+  sampleRatio: number;
+  /** The OTel resource of every exported span (service.name, cloud.*, faas.name). */
+  resource: Attributes;
+}
+
 const finished: FinishedSpan[] = [];
-const serviceName = process.env.OTEL_SERVICE_NAME ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown';
-const sampleRatio = Number(process.env.OTEL_TRACES_SAMPLER_ARG ?? 1);
+let settings: TracingSettings = { endpoint: undefined, sampleRatio: 1, resource: { 'service.name': 'unknown' } };
+
+/** Called once per instance, at init, with the settings the function's configuration read. */
+export function configureTracing(next: TracingSettings): void {
+  settings = next;
+}
 
 /** The item attribute carrying the W3C traceparent of the request that wrote it (never in a read model). */
 export const TRACE_ATTRIBUTE = '_trace';
@@ -113,8 +127,8 @@ function toMs(time: TimeInput | undefined): number | undefined {
 /** Parent-based ratio sampling; the ratio compares the trace id's low 52 bits, so every service decides alike. */
 function sampled(parent: SpanContext | undefined, traceId: string): boolean {
   if (parent) return (parent.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
-  if (sampleRatio >= 1) return true;
-  return parseInt(traceId.slice(-13), 16) / 2 ** 52 < sampleRatio;
+  if (settings.sampleRatio >= 1) return true;
+  return parseInt(traceId.slice(-13), 16) / 2 ** 52 < settings.sampleRatio;
 }
 
 const tracer: Tracer = {
@@ -225,10 +239,10 @@ export async function inSpan<T>(name: string, options: SpanOptions & { parent?: 
 /** Sends the spans finished so far (once per invocation, before Lambda freezes the instance). Never throws. */
 export async function flushSpans(): Promise<void> {
   const spans = finished.splice(0);
-  const endpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const { endpoint, resource } = settings;
   if (spans.length === 0 || !endpoint) return;
   try {
-    await exportSpans(endpoint, spans, { 'service.name': serviceName, 'cloud.provider': 'aws', 'cloud.platform': 'aws_lambda', 'cloud.region': process.env.AWS_REGION ?? '', 'faas.name': process.env.AWS_LAMBDA_FUNCTION_NAME ?? serviceName });
+    await exportSpans(endpoint, spans, resource);
   } catch (err) {
     // Telemetry must never fail a request: the spans are dropped, once, with a line saying so.
     console.warn(JSON.stringify({ level: 'WARN', message: 'spans not exported', count: spans.length, error: (err as Error).message }));

@@ -50,7 +50,7 @@ async function serve(event: HttpEvent): Promise<HttpResult> {
 const routes = httpHandler(logger, { $default: serve }, { originSecretId: config.originSecretId, originDigest: config.originDigest });
 
 /** Every answer, errors included, carries the same security headers CloudFront adds on AWS. */
-export const handler = instrument({ logger }, async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
+export const handler = instrument({ logger, tracing: config.tracing }, async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
   const result = await routes(event, context);
   return { ...result, headers: { ...result.headers, ...SECURITY_HEADERS } };
 });

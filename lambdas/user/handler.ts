@@ -62,7 +62,7 @@ async function signIn(event: HttpEvent, credentials: { userName: string; passwor
   return session;
 }
 
-export const handler = instrument({ logger, metrics }, httpHandler(logger, {
+export const handler = instrument({ logger, metrics, tracing: config.tracing }, httpHandler(logger, {
   'POST /api/register': async (event) => {
     const user = await users.register(parseBody(event, registerBody));
     logger.appendKeys({ userId: user.userId });

@@ -8,6 +8,7 @@ import { corsConfig, corsHeaders, isPreflight, preflightHeaders } from './cors';
 import { errorJson, gatewayError, type GatewayError } from './errors';
 import { matchRoute, type RouteEntry } from './routes';
 import type { LocalTracer } from '../traces/collector';
+import type { TraceApiAnswer } from '../traces/trace-api';
 
 /**
  * What the gateway calls to run a function (the function pool): the integration invokes the function's
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   edge?: { originSecret: () => string };
   /** Records a SERVER span per routed request and hands its `traceparent` to the function. */
   tracer?: LocalTracer;
+  /** Answers the local-only trace API (local/traces/trace-api.ts) before any route; undefined: not its path. */
+  traceApi?: (method: string, path: string) => TraceApiAnswer | undefined;
 }
 
 export interface RequestInfo {
@@ -85,8 +88,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         res.setHeader('connection', 'close');
         return fail({ statusCode: 413, code: 'PayloadTooLarge', message: `Request body exceeds ${MAX_REQUEST_BYTES} bytes` });
       }
-      if (!target) return fail({ statusCode: 503, code: 'ServiceUnavailable', message: 'The local runtime is still starting' });
       const path = (req.url ?? '/').split('?')[0] ?? '/';
+      const local = options.traceApi?.(req.method ?? 'GET', path);
+      if (local) {
+        send(res, { statusCode: local.statusCode, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-request-id': requestId, ...common }, cookies: [], body: Buffer.from(JSON.stringify(local.body)) });
+        return report(local.statusCode);
+      }
+      if (!target) return fail({ statusCode: 503, code: 'ServiceUnavailable', message: 'The local runtime is still starting' });
       const route = matchRoute(req.method ?? 'GET', path, routes);
       if (!route) return fail({ statusCode: 404, code: 'NotFound', message: `No route for ${req.method} ${path}` });
       const { localPort, remoteAddress, remotePort } = req.socket;

@@ -60,8 +60,6 @@ export function lambdaEnv(input: LambdaEnvInput): Record<string, string> {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     ...contractEnv(input),
-    // No X-Ray daemon to send segments to; Powertools would log an error for every invocation.
-    POWERTOOLS_TRACE_ENABLED: 'false',
     AWS_ENDPOINT_URL_DYNAMODB: input.endpoints.dynamodb,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: input.endpoints.secretsManager,
     ...(input.endpoints.kinesis ? { AWS_ENDPOINT_URL_KINESIS: input.endpoints.kinesis } : {}),

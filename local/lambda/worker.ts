@@ -8,6 +8,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
+import { startTelemetryExtension } from './telemetry-extension';
 import { SYNC_MARK, toErrorPayload, type InvokeMessage, type OutputMarks, type WorkerMessage } from './worker-protocol';
 
 type Handler = (event: unknown, context: object) => unknown;
@@ -23,7 +24,12 @@ const written = { stdout: false, stderr: false };
 const rawWrite = { stdout: watchWrites('stdout'), stderr: watchWrites('stderr') };
 
 patchConsole();
+// Lambda's init duration covers the extensions' init too.
 const initStarted = performance.now();
+// Extensions initialise before the function (Lambda's init phase): the function exports to this one.
+const upstream = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+const extension = upstream ? await startTelemetryExtension(upstream) : undefined;
+if (extension) process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = extension.endpoint;
 let handler: Handler;
 try {
   const mod = (await import(pathToFileURL(bundle).href)) as { handler?: unknown };
@@ -44,7 +50,8 @@ process.on('message', (message: InvokeMessage) => {
   if (message.type === 'invoke') void invoke(message);
 });
 // The pool closes the channel when it stops; a worker must not outlive it.
-process.on('disconnect', () => process.exit(0));
+// Buffered spans go upstream first, as Lambda's Shutdown event gives extensions time to.
+process.on('disconnect', () => void (extension?.flush() ?? Promise.resolve()).finally(() => process.exit(0)));
 
 async function invoke(message: InvokeMessage): Promise<void> {
   currentRequestId = message.id;

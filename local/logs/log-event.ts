@@ -41,7 +41,7 @@ export type ParsedLine =
  */
 export const STANDARD_KEYS = new Set([
   'level', 'message', 'service', 'timestamp', 'function_name', 'function_arn', 'function_memory_size',
-  'function_request_id', 'cold_start', 'xray_trace_id', 'requestId', 'x-request-id', 'sampling_rate', 'routeKey',
+  'function_request_id', 'cold_start', 'spanId', 'xray_trace_id', 'requestId', 'x-request-id', 'sampling_rate', 'routeKey',
 ]);
 
 const LAMBDA_LINE = /^(START|END|REPORT) RequestId: ([0-9A-Za-z-]+)/;

@@ -4,7 +4,7 @@ import { StateRepository } from '../../lambdas/replicator/state-repository';
 import { backfill, namedReplicaFeed } from '../../scripts/replicas/sync';
 import { replicas } from '../../topology/index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiFetch, E2E_TIMEOUT_MS, eventually, hasChromium, openPage, registerInUi, startE2e, uniqueName, type E2eEnv } from './harness';
+import { addTodos, apiFetch, E2E_TIMEOUT_MS, eventually, hasChromium, openPage, registerInUi, startE2e, uniqueName, type E2eEnv } from './harness';
 
 const REPLICA = 'rules-replica-for-user';
 
@@ -85,6 +85,49 @@ describe.skipIf(!hasChromium)('browser: replication view', { timeout: E2E_TIMEOU
     expect(await page.locator(`tr[data-replica="${REPLICA}"] svg.replica-chart polyline`).count()).toBe(2);
     expect(problems).toEqual([]);
     db.destroy();
+    await context.close();
+  });
+
+  it('opens the trace of a recent change: a waterfall from the rule to the replica write, lag as its own segment', async () => {
+    // Prepare
+    const { page, context, problems } = await openPage(env);
+    await registerInUi(page, uniqueName('tracer'));
+    await addTodos(page, 'trace me');
+    // Act
+    await page.getByRole('link', { name: 'Replication' }).click();
+    const change = page.locator('.recent-changes tbody tr').filter({ hasText: 'POST /api/todos' }).first();
+    await change.getByRole('button', { name: 'Trace' }).click();
+    // Assess
+    const rows = page.locator('.trace-waterfall tr.span-row');
+    const names = async () => (await rows.evaluateAll((trs) => trs.map((tr) => `${tr.querySelector('.service')?.textContent}|${tr.querySelector('.operation')?.textContent}`)));
+    // The replicator's spans reach the store after its invocation ends: wait for the replica write.
+    await eventually(async () => (await names()).includes('replicator|DynamoDB.PutItem')).toBe(true);
+    const seen = await names();
+    for (const expected of [/^gateway\|POST \/api\/todos$/, /^rule\|POST \/api\/todos$/, /^rule\|DynamoDB\.PutItem$/, /^dynamodb-streaming-destination\|publish /, /^—\|replication lag$/, /^replicator\|process /, /^replicator\|DynamoDB\.PutItem$/]) {
+      expect(seen.some((n) => expected.test(n)), `${expected} in ${seen.join(', ')}`).toBe(true);
+    }
+    expect(await change.locator('.operation').textContent()).toBe('INSERT');
+    const lag = rows.filter({ hasText: 'replication lag' }).first();
+    expect(await lag.getAttribute('data-kind')).toBe('lag');
+    expect(await lag.locator('.duration').textContent()).toMatch(/^\d+\.\d (ms|s)$/);
+    // Bars sit on one time axis: the replica write starts after the rule's PutItem does.
+    const x = (op: string, service: string) => rows.filter({ has: page.locator('.service', { hasText: service }) }).filter({ has: page.locator('.operation', { hasText: op }) }).first().locator('rect').getAttribute('x');
+    expect(Number(await x('DynamoDB.PutItem', 'replicator'))).toBeGreaterThan(Number(await x('DynamoDB.PutItem', 'rule')));
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('says traces are shown only locally where the trace API answers 404, as a deployed stack does', async () => {
+    // Prepare: the answer the static function gives on AWS for an /api/ path without a route.
+    const { page, context, problems } = await openPage(env);
+    await page.route('**/api/local/traces', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NotFound', message: 'No route for GET /api/local/traces' } }) }));
+    await registerInUi(page, uniqueName('deployed'));
+    // Act
+    await page.getByRole('link', { name: 'Replication' }).click();
+    // Assess
+    await eventually(() => page.locator('.traces-unavailable').textContent()).toMatch(/only when the stack runs locally/);
+    expect(await page.locator('.recent-changes').count()).toBe(0);
+    expect(problems).toEqual([]);
     await context.close();
   });
 });

@@ -107,6 +107,7 @@ describe('local log streams', () => {
     const result = await logsUntil(['rule', '--request', createRequestId, '--json'], (r) => r.stdout.includes('request handled'));
     const records = result.lines.map((l) => JSON.parse(l).message).filter((m: string) => m.startsWith('{')).map((m: string) => JSON.parse(m));
     const handled = records.find((r: { message: string }) => r.message === 'request handled');
+    expect(handled).not.toHaveProperty('xray_trace_id');
     expect(handled).toMatchObject({
       level: 'INFO',
       service: 'rule',
@@ -114,7 +115,8 @@ describe('local log streams', () => {
       cold_start: expect.any(Boolean),
       function_request_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       requestId: createRequestId,
-      xray_trace_id: expect.stringMatching(/^1-[0-9a-f]{8}-[0-9a-f]{24}$/),
+      traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      spanId: expect.stringMatching(/^[0-9a-f]{16}$/),
       userId: expect.any(String),
     });
   });

@@ -47,6 +47,41 @@ export interface ReplicaStatus {
   backfill?: { phase: string; done: number; total: number } | null;
 }
 
+/** A change the replicator processed, as the local runtime's trace API lists it. */
+export interface RecentChange {
+  traceId: string;
+  at: string;
+  table: string;
+  operation: string;
+  request?: string;
+  requestId?: string;
+}
+
+/** One row of a trace's waterfall: offsets from the trace's start, in ms. */
+export interface TraceRow {
+  depth: number;
+  service: string;
+  operation: string;
+  offsetMs: number;
+  durationMs: number;
+  status: string;
+  /** The replication lag (publication → replicator), drawn as its own segment. */
+  lag?: boolean;
+}
+
+export interface TraceView {
+  traceId: string;
+  totalMs: number;
+  spans: number;
+  rows: TraceRow[];
+}
+
+/**
+ * Served only by the local runtime's gateway (no deployed route): on AWS the spans are in CloudWatch
+ * and the web app is given no read access to them, so this path answers 404 there.
+ */
+export const TRACE_API_URL = '/api/local/traces';
+
 export interface TodoPage {
   todos: Todo[];
   /** Absolute or root-relative URL of the next page, from the `Link: <…>; rel="next"` header. */
@@ -189,6 +224,21 @@ export const api = {
 
   async replication(): Promise<ReplicaStatus[]> {
     return replicasFrom(await json<unknown>(await request('GET', '/api/replication')));
+  },
+
+  /** Null where no trace API exists (a deployed stack answers 404). */
+  async recentChanges(): Promise<RecentChange[] | null> {
+    try {
+      const body = await json<{ changes?: RecentChange[] }>(await request('GET', TRACE_API_URL));
+      return Array.isArray(body?.changes) ? body.changes : [];
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }
+  },
+
+  async trace(id: string): Promise<TraceView> {
+    return json<TraceView>(await request('GET', `${TRACE_API_URL}/${encodeURIComponent(id)}`));
   },
 };
 

@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type CurrentUser, type ReplicaStatus } from '../api';
+import { api, ApiError, type CurrentUser, type RecentChange, type ReplicaStatus, type TraceView } from '../api';
 import { formatAgo, formatCount, formatLag } from '../state/format';
 import type { Store } from '../state/store';
 import { HISTORY_MS, ReplicaChart, type Sample } from './replica-chart';
+import { RecentChanges, TraceWaterfall } from './trace-view';
 
 const POLL_MS = 1000;
 
@@ -10,6 +11,8 @@ interface Snapshot {
   replicas: ReplicaStatus[];
   /** The user service's view of this user's todos, read from rules-replica-for-user. */
   user: CurrentUser | null;
+  /** Null where no trace API answers (a deployed stack: its spans are in CloudWatch). */
+  changes: RecentChange[] | null;
   at: number;
 }
 
@@ -23,6 +26,18 @@ export function ReplicationView({ store }: { store: Store }) {
   const previous = useRef<Map<string, ReplicaStatus>>(new Map());
   const [changed, setChanged] = useState<Set<string>>(new Set());
   const history = useRef<Map<string, Sample[]>>(new Map());
+  // Asked once: a stack without the trace API does not grow one while the page is open.
+  const tracesServed = useRef(true);
+  const [openTrace, setOpenTrace] = useState<{ id: string; view?: TraceView; error?: string } | null>(null);
+
+  const showTrace = (id: string) => {
+    if (openTrace?.id === id) return setOpenTrace(null);
+    setOpenTrace({ id });
+    api.trace(id).then(
+      (view) => setOpenTrace((t) => (t?.id === id ? { id, view } : t)),
+      (err: unknown) => setOpenTrace((t) => (t?.id === id ? { id, error: err instanceof Error ? err.message : String(err) } : t)),
+    );
+  };
 
   useEffect(() => {
     let stopped = false;
@@ -34,7 +49,12 @@ export function ReplicationView({ store }: { store: Store }) {
       if (stopped || inFlight || document.hidden) return;
       inFlight = true;
       try {
-        const [replicas, user] = await Promise.all([api.replication(), api.currentUser().catch(() => null)]);
+        const [replicas, user, changes] = await Promise.all([
+          api.replication(),
+          api.currentUser().catch(() => null),
+          tracesServed.current ? api.recentChanges().catch(() => []) : null,
+        ]);
+        if (changes === null) tracesServed.current = false;
         if (stopped) return;
         const moved = new Set<string>();
         for (const r of replicas) {
@@ -50,7 +70,7 @@ export function ReplicationView({ store }: { store: Store }) {
         }
         previous.current = new Map(replicas.map((r) => [r.name, r]));
         setChanged(moved);
-        setSnapshot({ replicas, user, at: Date.now() });
+        setSnapshot({ replicas, user, changes, at: Date.now() });
         setError(null);
       } catch (err) {
         if (stopped) return;
@@ -147,6 +167,25 @@ export function ReplicationView({ store }: { store: Store }) {
               <strong class="replica-open">{formatCount(snapshot.user.notifyCount)}</strong> open.
             </p>
           )}
+          <section class="traces" aria-labelledby="traces-title">
+            <h2 id="traces-title">Where a change's time went</h2>
+            {snapshot.changes === null ? (
+              <p class="traces-unavailable">
+                Traces are shown here only when the stack runs locally (<code>npm start</code>). On AWS the spans are in
+                CloudWatch (Transaction Search and the X-Ray trace map), which this app is given no access to: find a
+                change's trace there by the <code>traceId</code> on its log lines.
+              </p>
+            ) : (
+              <RecentChanges changes={snapshot.changes} now={snapshot.at} openId={openTrace?.id ?? null} onOpen={showTrace} />
+            )}
+            {openTrace && !openTrace.view && !openTrace.error && <p role="status">Loading the trace…</p>}
+            {openTrace?.error && (
+              <p class="form-error" role="alert">
+                Could not read the trace: {openTrace.error}
+              </p>
+            )}
+            {openTrace?.view && <TraceWaterfall view={openTrace.view} />}
+          </section>
           <p class="updated" aria-live="off">
             Updated {new Date(snapshot.at).toLocaleTimeString()}
           </p>

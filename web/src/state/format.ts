@@ -22,3 +22,9 @@ export function formatAgo(iso: string | null | undefined, now: number): string {
 export function formatCount(n: number | null | undefined): string {
   return typeof n === 'number' && Number.isFinite(n) ? n.toLocaleString('en-US') : '—';
 }
+
+/** A span's offset or duration: tenths of a millisecond below a second. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '—';
+  return ms < 1000 ? `${Math.max(0, ms).toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}

@@ -39,6 +39,23 @@ describe('functionConfig', () => {
     expect(overridden.number('SCRYPT_N')).toBe(1024);
   });
 
+  it('reads the tracing settings once: endpoint, sample ratio and the resource spans name', () => {
+    // Prepare
+    const env: Record<string, string> = { ...rule, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://xray.eu-west-1.amazonaws.com/v1/traces', OTEL_TRACES_SAMPLER_ARG: '0.25', AWS_REGION: 'eu-west-1', AWS_LAMBDA_FUNCTION_NAME: 'noops-todo-dev-rule' };
+
+    // Act
+    const { tracing } = functionConfig('rule', env);
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = 'http://changed.example';
+
+    // Assess
+    expect(tracing).toEqual({
+      endpoint: 'https://xray.eu-west-1.amazonaws.com/v1/traces', sampleRatio: 0.25,
+      resource: { 'service.name': 'rule', 'cloud.provider': 'aws', 'cloud.platform': 'aws_lambda', 'cloud.region': 'eu-west-1', 'faas.name': 'noops-todo-dev-rule' },
+    });
+    expect(functionConfig('rule', rule).tracing).toMatchObject({ endpoint: undefined, sampleRatio: 1 });
+    expect(() => functionConfig('rule', { ...rule, OTEL_TRACES_SAMPLER_ARG: '1.5' })).toThrow('OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1');
+  });
+
   it('refuses what the function does not own or read', () => {
     // Act
     const config = functionConfig('rule', rule);

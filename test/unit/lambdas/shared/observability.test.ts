@@ -61,6 +61,29 @@ describe('instrument', () => {
     expect(emf.TodosCreated).toBe(1);
   });
 
+  it('gives every line the OTel (W3C) trace id of its span and no X-Ray id, though Lambda sets _X_AMZN_TRACE_ID', async () => {
+    // Prepare: what Lambda sets on every invocation, PassThrough tracing included.
+    vi.stubEnv('_X_AMZN_TRACE_ID', 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=557abcec3ee5a047;Sampled=0');
+    const logger = createLogger('rule');
+    const out = captureStdout();
+    const handler = instrument({ logger }, async () => {
+      logger.info('inside');
+      return 'ok';
+    });
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    // Act
+    await handler({ routeKey: 'POST /api/todos', rawPath: '/api/todos', headers: { traceparent }, requestContext: { requestId: 'r1', http: { method: 'POST' } } }, context('inv-3'));
+    logger.info('outside');
+    out.restore();
+    // Assess
+    const inside = out.lines.find((l) => l.message === 'inside')!;
+    expect(inside.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(inside.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(inside.spanId).not.toBe('b7ad6b7169203331');
+    expect(out.lines.every((l) => !('xray_trace_id' in l))).toBe(true);
+    expect(out.lines.find((l) => l.message === 'outside')).not.toHaveProperty('traceId');
+  });
+
   it('writes no EMF record for an invocation that counted nothing, and rethrows errors', async () => {
     const tools = { logger: createLogger('user'), metrics: createMetrics('user') };
     const out = captureStdout();

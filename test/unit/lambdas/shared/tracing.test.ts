@@ -4,7 +4,7 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../lambdas/shared/logger';
 import { exportSpans, type FinishedSpan } from '../../../../lambdas/shared/otlp';
-import { flushSpans, formatTraceparent, inSpan, parseTraceparent, SpanKind, traced } from '../../../../lambdas/shared/tracing';
+import { configureTracing, flushSpans, formatTraceparent, inSpan, parseTraceparent, SpanKind, traced } from '../../../../lambdas/shared/tracing';
 import { processChanges } from '../../../../lambdas/replicator/process-changes';
 import { fromOtlp } from '../../../../local/traces/collector';
 import type { StoredSpan } from '../../../../local/traces/store';
@@ -24,6 +24,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+  // What instrument() does at a function's init, with the settings its configuration read.
+  configureTracing({ endpoint, sampleRatio: 1, resource: { 'service.name': 'test' } });
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -34,7 +36,6 @@ const span = (overrides: Partial<FinishedSpan> = {}): FinishedSpan => ({
 });
 
 async function spansFrom(fn: () => Promise<unknown>): Promise<StoredSpan[]> {
-  process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = endpoint;
   const before = requests.length;
   await fn().catch(() => undefined);
   await flushSpans();
@@ -73,6 +74,24 @@ describe('OTLP/HTTP exporter', () => {
     expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/xray\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/);
     expect(headers['x-amz-security-token']).toBe('session-token');
     expect(headers['x-amz-content-sha256'] ?? headers['x-amz-date']).toBeTruthy();
+  });
+
+  it('exports to the endpoint configured at init: the environment is not read again at a flush', async () => {
+    // Prepare: a variable changed after init (nothing may move the export then).
+    process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = 'http://127.0.0.1:1/v1/traces';
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (line: string) => warnings.push(line);
+    try {
+      // Act
+      const spans = await spansFrom(() => inSpan('configured once', {}, async () => undefined));
+      // Assess
+      expect(spans.map((s) => [s.name, s.service])).toEqual([['configured once', 'test']]);
+      expect(warnings).toEqual([]);
+    } finally {
+      console.warn = warn;
+      delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    }
   });
 
   it('fails loudly on an endpoint that refuses, so flushSpans can drop and log', async () => {

@@ -41,7 +41,6 @@ describe('lambdaEnv', () => {
       LAMBDA_TASK_ROOT: '/dist/functions/x',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      POWERTOOLS_TRACE_ENABLED: 'false',
     });
   });
 

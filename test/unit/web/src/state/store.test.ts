@@ -95,6 +95,14 @@ class MemoryApi implements Api {
     await this.gate('replication');
     return [];
   }
+
+  async recentChanges() {
+    return null;
+  }
+
+  async trace(): Promise<never> {
+    throw new ApiError(404, 'NotFound', 'no trace');
+  }
 }
 
 async function signedInStore(api: MemoryApi) {

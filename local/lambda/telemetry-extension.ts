@@ -1,0 +1,95 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How long spans wait in the extension at most: one upstream request per window, not per invocation. */
+const BATCH_MS = 50;
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+export interface TelemetryExtension {
+  /** The OTLP/HTTP endpoint the function exports to, in its own execution environment. */
+  endpoint: string;
+  /** Sends what is buffered upstream now (the instance is stopping). */
+  flush(): Promise<void>;
+}
+
+/**
+ * The local stand-in for the ADOT collector Lambda layer: an OTLP/HTTP receiver inside the function's
+ * execution environment (here, its worker process) that answers the function at once and forwards the
+ * spans to the runtime's collector after the invocation, batched. A Lambda extension runs in the same
+ * sandbox as the function and may keep working after the function has returned, while the environment
+ * is not frozen ("Lambda Extensions API", AWS Lambda Developer Guide). So, like on AWS with the layer,
+ * the function's export before returning is a loopback call, and the slow hop is off the response path.
+ */
+export async function startTelemetryExtension(upstream: string, batchMs = BATCH_MS): Promise<TelemetryExtension> {
+  let pending: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let sending = Promise.resolve();
+  const agent = new http.Agent({ keepAlive: true });
+
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const resourceSpans = pending;
+    pending = [];
+    if (resourceSpans.length > 0) sending = sending.then(() => post(upstream, `{"resourceSpans":[${resourceSpans.join(',')}]}`, agent)).catch((err: Error) => {
+      // As a collector would: a failed export is dropped and said once, never retried into the next invocation.
+      process.stderr.write(`${JSON.stringify({ level: 'WARN', message: 'telemetry extension: spans not forwarded', error: err.message })}\n`);
+    });
+    return sending;
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) req.destroy();
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      try {
+        pending.push(...resourceSpansOf(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        timer ??= setTimeout(() => void flush(), batchMs);
+      } catch (err) {
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'BadRequest', message: (err as Error).message } }));
+      }
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  // The worker exits when its pool goes; the extension must not hold it open.
+  server.unref();
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, flush };
+}
+
+const PREFIX = '{"resourceSpans":[';
+const SUFFIX = ']}';
+
+/**
+ * The `resourceSpans` entries of an OTLP/HTTP JSON body, each as JSON text. The exporter's own bodies
+ * (lambdas/shared/otlp.ts) are cut without parsing, which is most of this hop's cost; any other body is parsed.
+ */
+export function resourceSpansOf(body: string): string[] {
+  if (body.startsWith(PREFIX) && body.endsWith(SUFFIX)) {
+    const inner = body.slice(PREFIX.length, -SUFFIX.length);
+    return inner ? [inner] : [];
+  }
+  const parsed = JSON.parse(body) as { resourceSpans?: unknown[] };
+  return (parsed.resourceSpans ?? []).map((r) => JSON.stringify(r));
+}
+
+function post(url: string, body: string, agent: http.Agent): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' }, timeout: 2_000 }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode && res.statusCode < 300 ? resolve() : reject(new Error(`collector answered ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('collector did not answer in 2 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
