@@ -6,7 +6,6 @@
 
 export type FunctionName = 'static' | 'rule' | 'user' | 'replicator';
 export type TableName = 'rules' | 'users' | 'login-attempts' | 'replication-state';
-export type ReplicaName = 'rules-replica-for-user' | 'users-replica-for-rule';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** DynamoDB attribute types a read model may declare. */
@@ -55,7 +54,7 @@ export interface TableSpec {
 }
 
 export interface ReplicaSpec {
-  name: ReplicaName;
+  name: string;
   source: TableName;
   /** The function that reads the replica instead of calling the source's owner. */
   reader: FunctionName;
@@ -91,8 +90,6 @@ export interface FunctionSpec {
   timeoutSeconds: number;
   /** Tables it owns (read/write). */
   ownsTables: TableName[];
-  /** Replicas it reads. */
-  readsReplicas: ReplicaName[];
   /** The replicator writes every replica and reads the change stream. */
   consumesChangeStream?: boolean;
   /** Session key material it needs: the user service signs, everyone else only verifies. */
@@ -157,11 +154,20 @@ export const tables: readonly TableSpec[] = [
   },
 ];
 
-/** Default replicas; on AWS the list comes from stack config (`noops-todo:replicas`). */
-export const replicas: readonly ReplicaSpec[] = [
+/**
+ * The replicas the functions' code reads. A stack may add more by configuration (`noops-todo:replicas` on
+ * AWS, `npm run replicas -- add` locally), never fewer. Each function reads the replicas whose `reader`
+ * it is: there is no second list to keep in step.
+ */
+export const replicas = [
   { name: 'rules-replica-for-user', source: 'rules', reader: 'user', envVar: 'RULES_REPLICA_TABLE', readModel: RULES_FOR_USER },
   { name: 'users-replica-for-rule', source: 'users', reader: 'rule', envVar: 'USERS_REPLICA_TABLE', readModel: USERS_FOR_RULE },
-];
+] as const satisfies readonly ReplicaSpec[];
+
+/** A replica's name, from the data above. */
+export type ReplicaName = (typeof replicas)[number]['name'];
+/** The replicas function `F`'s code reads: `config.replica()` accepts only these, so a typo fails `tsc`. */
+export type ReplicaOf<F extends FunctionName> = Extract<(typeof replicas)[number], { reader: F }>['name'];
 
 /**
  * Each function's own settings: environment key → value, set the same in both runtimes and read by
@@ -195,7 +201,6 @@ export const functions: readonly FunctionSpec[] = [
     memoryMb: 256,
     timeoutSeconds: 5,
     ownsTables: [],
-    readsReplicas: [],
     settings: SETTINGS.static,
   },
   {
@@ -205,7 +210,6 @@ export const functions: readonly FunctionSpec[] = [
     memoryMb: 512,
     timeoutSeconds: 10,
     ownsTables: ['rules'],
-    readsReplicas: ['users-replica-for-rule'],
     sessionKey: 'public',
     settings: SETTINGS.rule,
   },
@@ -216,7 +220,6 @@ export const functions: readonly FunctionSpec[] = [
     memoryMb: 1024,
     timeoutSeconds: 10,
     ownsTables: ['users', 'login-attempts'],
-    readsReplicas: ['rules-replica-for-user'],
     sessionKey: 'private',
     settings: SETTINGS.user,
   },
@@ -227,7 +230,6 @@ export const functions: readonly FunctionSpec[] = [
     memoryMb: 512,
     timeoutSeconds: 60,
     ownsTables: ['replication-state'],
-    readsReplicas: [],
     consumesChangeStream: true,
     sessionKey: 'public',
     settings: SETTINGS.replicator,

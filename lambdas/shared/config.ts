@@ -1,6 +1,6 @@
 import { ENV, environmentOf, type Binding } from '../../topology/environment';
 import { parseOrigins } from '../../topology/http-policy';
-import { functionSpec, replicas, tableSpec, type FunctionName, type ReplicaName, type SettingOf, type TableName } from '../../topology/index';
+import { functionSpec, replicas, tableSpec, type FunctionName, type ReplicaOf, type SettingOf, type TableName } from '../../topology/index';
 
 /**
  * A function's configuration, read from its environment once, at cold start, by the keys topology
@@ -31,7 +31,7 @@ export interface FunctionConfig<F extends FunctionName = FunctionName> {
   /** Physical name of a table the function owns. */
   table(name: TableName): string;
   /** Physical name of a replica the function reads. */
-  replica(name: ReplicaName): string;
+  replica(name: ReplicaOf<F>): string;
   /** One of the function's own numeric settings (topology `SETTINGS`). */
   number(key: SettingOf<F>): number;
 }

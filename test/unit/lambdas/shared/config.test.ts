@@ -62,6 +62,7 @@ describe('functionConfig', () => {
 
     // Assess
     expect(() => config.table('users')).toThrow('the rule function does not own table users');
+    // @ts-expect-error: `tsc` already refuses a replica the function is not the reader of
     expect(() => config.replica('rules-replica-for-user')).toThrow('does not read replica');
     expect(() => config.sessionSigningKeySecretId).toThrow('the rule function has no session signing key in topology');
   });
