@@ -12,9 +12,11 @@ export default defineConfig({
     // never get this (local/lambda/environment.ts), and `npm start` and the CLIs print it.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     pool: 'forks',
-    // vitest's default on 2 cores is one file at a time (cores − 1), yet most stack suites spend much of
-    // their time waiting (retry backoffs, polls, a browser): three files at once keep both cores busy.
-    maxWorkers: 3,
+    // vitest's default on 2 cores is one file at a time (cores − 1), which left a core idle 40 % of the
+    // time: stack suites wait a lot (retry backoffs, polls, a browser). Two at once; three pushed the
+    // heaviest files past their timeouts on a machine loaded by other work.
+    // VITEST_MAX_WORKERS overrides it.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
