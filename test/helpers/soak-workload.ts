@@ -11,7 +11,13 @@ import { Client, dynamoClient, scanTable, signedIn } from './probes';
  * equal its source (`replicas verify`'s comparison). Shared by `npm test` (short) and `npm run soak`.
  */
 export interface SoakOptions {
+  /** The longest the workload runs. */
   durationMs: number;
+  /**
+   * Stops once this many requests were sent (in-flight ones finish): a size, so a fast machine does not
+   * run more of the same for the same checks, and a slow one does not check less.
+   */
+  requests?: number;
   concurrency: number;
   /** Prefix of the virtual users' names (several runs may share a stack). */
   prefix?: string;
@@ -87,14 +93,16 @@ export class SoakRun {
     this.users.push(...created);
   }
 
-  async run(options: Pick<SoakOptions, 'durationMs' | 'onProgress' | 'signal'>): Promise<void> {
+  async run(options: Pick<SoakOptions, 'durationMs' | 'requests' | 'onProgress' | 'signal'>): Promise<void> {
     const started = Date.now();
     const deadline = started + options.durationMs;
+    let sent = 0;
     let nextReport = started + 10_000;
-    const stopped = () => Date.now() >= deadline || options.signal?.aborted === true;
+    const stopped = () => Date.now() >= deadline || options.signal?.aborted === true || sent >= (options.requests ?? Infinity);
     await Promise.all(
       this.users.map(async (user) => {
         while (!stopped()) {
+          sent++;
           await this.step(user);
           if (options.onProgress && Date.now() >= nextReport) {
             nextReport += 10_000;
@@ -104,6 +112,16 @@ export class SoakRun {
       }),
     );
     this.figures.durationMs += Date.now() - started;
+  }
+
+  /** Resolves once `count` writes in all were acknowledged; false after `timeoutMs` without. */
+  async acknowledged(count: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.figures.acknowledgedWrites < count) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
   }
 
   private record(status: number, ms: number, ok: boolean, what: string): void {

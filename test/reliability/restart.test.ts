@@ -24,6 +24,8 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+/** About what 4 s of the workload acknowledged on a loaded 2-core machine (each side of the restart). */
+const WRITES = 60;
 const checkpoints = (s: Stack) => Object.fromEntries(s.replication.status().shards.map((shard) => [shard.shardId, shard.checkpoint]));
 
 describe('stop and restart in the middle of a write workload', () => {
@@ -33,8 +35,10 @@ describe('stop and restart in the middle of a write workload', () => {
     stack = first;
     const soak = new SoakRun(first.url);
     await soak.signUp(8, 'restart');
-    const workload = soak.run({ durationMs: 60_000, signal: AbortSignal.timeout(14_000) });
-    await sleep(4_000);
+    // Sized by acknowledged writes, not seconds: WRITES before the stop, WRITES more after the restart.
+    const enough = new AbortController();
+    const workload = soak.run({ durationMs: 60_000, signal: enough.signal });
+    await soak.acknowledged(WRITES, 30_000);
     const writesBeforeStop = soak.figures.acknowledgedWrites;
     // Act: stop with requests in flight, then start on the same port and data dir.
     await first.stop();
@@ -44,6 +48,8 @@ describe('stop and restart in the middle of a write workload', () => {
     const second = await startLocalStack({ load: true,  dataDir, port: first.port });
     stack = second;
     const resumedFrom = checkpoints(second);
+    await soak.acknowledged(writesBeforeStop + WRITES, 30_000);
+    enough.abort();
     await workload;
     const db = dynamoClient(second);
     try {

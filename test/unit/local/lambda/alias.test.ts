@@ -15,8 +15,8 @@ describe('weighted alias routing', () => {
   });
 
   it('gives the additional version its share of invocations, each drawn independently', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), (percent, seed) => {
-      // Prepare: a seeded generator, so a failure replays
+    fc.assert(fc.property(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 1, max: 2 ** 31 - 2 }), (percent, seed) => {
+      // Prepare: a seeded generator, so a failure replays (Lehmer's: its seed must be below the modulus, or it draws 0 forever)
       let state = seed;
       const random = () => ((state = (state * 48271) % 2147483647) / 2147483647);
       const routing = { version: '1', weights: { '2': percent / 100 } };
