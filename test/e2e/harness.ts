@@ -60,8 +60,8 @@ export async function startE2e(): Promise<E2eEnv> {
 }
 
 /** `expect.poll` with a timeout that allows for a loaded machine (its default is one second). */
-export function eventually<T>(read: () => T | Promise<T>) {
-  return expect.poll(read, { timeout: STEP_TIMEOUT_MS, interval: 100 });
+export function eventually<T>(read: () => T | Promise<T>, timeout = STEP_TIMEOUT_MS) {
+  return expect.poll(read, { timeout, interval: 100 });
 }
 
 let counter = 0;
@@ -119,9 +119,9 @@ export async function addTodos(page: Page, ...titles: string[]): Promise<void> {
  * Optimistic rows carry `.saving` until the server confirms them; the list as a whole is `aria-busy`
  * while any write, including the delete of a row no longer shown, is unconfirmed.
  */
-export async function waitForSaved(page: Page): Promise<void> {
-  await eventually(() => page.locator('.todo-list li.saving').count()).toBe(0);
-  await eventually(() => page.locator('.todoapp[aria-busy=true]').count()).toBe(0);
+export async function waitForSaved(page: Page, timeout = STEP_TIMEOUT_MS): Promise<void> {
+  await eventually(() => page.locator('.todo-list li.saving').count(), timeout).toBe(0);
+  await eventually(() => page.locator('.todoapp[aria-busy=true]').count(), timeout).toBe(0);
 }
 
 export function titles(page: Page): Promise<string[]> {

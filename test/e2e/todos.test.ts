@@ -274,10 +274,8 @@ describe.skipIf(!hasChromium)('browser: todo list (TodoMVC spec on /api/todos)',
   it('loads hundreds of todos page by page through the cursor and renders them in steps', async () => {
     // Prepare
     const { page, context } = await signedInPage(env, 'many');
-    // 150: more than the first page (50) and the first render step (100), so the cursor, the next page
-    // and "show more" are all needed, with the fewest writes (each costs the stack tens of ms of CPU).
     await page.evaluate(async () => {
-      for (let i = 0; i < 150; i += 25) {
+      for (let i = 0; i < 250; i += 25) {
         await Promise.all(
           Array.from({ length: 25 }, (_, j) =>
             fetch('/api/todos', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: `todo ${i + j}` }) }),
@@ -292,7 +290,7 @@ describe.skipIf(!hasChromium)('browser: todo list (TodoMVC spec on /api/todos)',
     await page.reload();
 
     // Assess
-    await eventually(() => page.locator('.todo-count strong').textContent()).toBe('150');
+    await eventually(() => page.locator('.todo-count strong').textContent()).toBe('250');
     // A small first page for the first render, then the rest through the cursor.
     expect(new URL(lists[0]!).searchParams.get('limit')).toBe('50');
     expect(lists.length).toBeGreaterThanOrEqual(2);
@@ -302,10 +300,11 @@ describe.skipIf(!hasChromium)('browser: todo list (TodoMVC spec on /api/todos)',
     await eventually(() => page.locator('.todo-list li').count()).toBeGreaterThan(100);
     await page.locator('.filters a[href="#/active"]').click();
     await page.locator('label[for=toggle-all]').click();
-    await waitForSaved(page);
+    // 250 writes: a deadline for a loaded machine (two test files share its cores), not a speed claim.
+    await waitForSaved(page, 3 * E2E_TIMEOUT_MS / 4);
     expect(await page.locator('.todo-count').textContent()).toBe('0 items left');
     await context.close();
-  }, 2 * E2E_TIMEOUT_MS);
+  }, 3 * E2E_TIMEOUT_MS);
 
   it('fits a phone-sized screen', async () => {
     // Prepare
