@@ -60,7 +60,9 @@ describe('a replica added and removed on a running local stack', () => {
     expect(added.code, added.stderr).toBe(0);
     const summary = JSON.parse(added.stdout.trim().split('\n').at(-1)!);
     expect(summary).toMatchObject({ replica: 'todos-for-static', summary: true, countsCorrected: true });
-    expect(summary.sourceItems).toBeGreaterThanOrEqual(150);
+    // A real count (DescribeTable says 0 here), taken while the churn runs: a scan is no snapshot, so
+    // each of the 40 deletes may be seen and its replacement not yet.
+    expect(summary.sourceItems).toBeGreaterThanOrEqual(150 - 40);
     const verified = await replicas('verify', 'todos-for-static');
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
     expect(verified.stdout).toContain('todos-for-static: no differences');
