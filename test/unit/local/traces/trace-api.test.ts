@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { TraceStore, type StoredSpan } from '../../../../local/traces/store';
-import { answerTraceApi, TRACE_API_PATH } from '../../../../local/traces/trace-api';
+import { answerTraceApi, TRACE_API_PATH, type RecentChange, type TraceView } from '../../../../local/traces/trace-api';
+import { TRACE_API_URL, type RecentChange as WebRecentChange, type TraceView as WebTraceView } from '../../../../web/src/api';
+
+// The browser app is bundled on its own and imports only web/, so it keeps its own copy of this wire
+// contract; `tsc` checks here that the two copies agree, both ways.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const contract: [Same<RecentChange, WebRecentChange>, Same<TraceView, WebTraceView>] = [true, true];
 
 const T = 'a'.repeat(32);
 const span = (over: Partial<StoredSpan>): StoredSpan => ({
@@ -20,6 +26,11 @@ async function storeWithOneChange(): Promise<TraceStore> {
 }
 
 describe('local trace API (the web app\'s trace view)', () => {
+  it('serves the path and the shapes the web app asks for', () => {
+    expect(contract).toEqual([true, true]);
+    expect(TRACE_API_URL).toBe(TRACE_API_PATH);
+  });
+
   it('lists each recent change once, with the request that made it', async () => {
     const answer = answerTraceApi(await storeWithOneChange(), 'GET', TRACE_API_PATH);
     expect(answer).toEqual({ statusCode: 200, body: { changes: [{ traceId: T, at: new Date(1_051).toISOString(), table: 'rules', operation: 'INSERT', request: 'POST /api/todos', requestId: 'req-1=' }] } });
