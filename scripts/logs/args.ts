@@ -45,11 +45,28 @@ export const USAGE = `usage: npm run logs -- <function|all> [options]
 const DEFAULT_SINCE = '1h';
 const DEFAULT_REQUEST_SINCE = '24h';
 
+/**
+ * Options whose value is free text: a request id is base64url (API Gateway's, and the local gateway's,
+ * may begin with `-`) and a grep term may too. node's parseArgs refuses `--request -x` as ambiguous, so
+ * the value is attached (`--request=-x`) before parsing.
+ */
+const FREE_TEXT = new Set(['--request', '--grep']);
+
+function attachFreeTextValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (FREE_TEXT.has(arg) && i + 1 < argv.length) out.push(`${arg}=${argv[++i]}`);
+    else out.push(arg);
+  }
+  return out;
+}
+
 export function parseLogsArgs(argv: string[], now: number = Date.now()): LogsOptions {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: attachFreeTextValues(argv),
       allowPositionals: true,
       strict: true,
       options: {

@@ -25,7 +25,9 @@ export async function runTrace(argv: string[], io: TraceIo): Promise<number> {
   const color = !flag('--no-color') && !io.env.NO_COLOR;
   const dataDir = path.resolve(option('--data-dir') ?? DEFAULT_DATA_DIR);
   const id = args[0];
-  if (!id || args.length > 1 || id.startsWith('-')) {
+  // A request id is base64url and may begin with one dash; an unknown option is `--x` or `-x`.
+  const unknownOption = id !== undefined && (id.startsWith('--') || /^-[A-Za-z]$/.test(id));
+  if (!id || args.length > 1 || unknownOption) {
     io.stderr.write(`${USAGE}\n`);
     return 2;
   }

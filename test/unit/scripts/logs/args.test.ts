@@ -11,6 +11,12 @@ describe('parseLogsArgs', () => {
     expect(options.until).toBeUndefined();
   });
 
+  it('takes a request id or a grep term that begins with a dash (request ids are base64url)', () => {
+    expect(parseLogsArgs(['all', '--request', '-Tq0dUh1ZfAn8ls='], NOW).request).toBe('-Tq0dUh1ZfAn8ls=');
+    expect(parseLogsArgs(['all', '--grep', '-1'], NOW).grep).toBe('-1');
+    expect(parseLogsArgs(['all', '--request=-x'], NOW).request).toBe('-x');
+  });
+
   it('reads every option of the documented command line', () => {
     const options = parseLogsArgs(
       ['rule', '--since', '15m', '--until', '5m', '--level', 'warn', '--grep', 'todo created', '--json', '--data-dir', '/tmp/x', '--no-color'],
