@@ -1,5 +1,4 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { randomUUID } from 'node:crypto';
 import { startEventSourceMapping } from '../../local/kinesis/event-source-mapping';
 import { kinesisClient, startKinesis } from '../../local/kinesis';
 import { CHANGE_STREAM } from '../../topology';
@@ -9,7 +8,7 @@ import { startBenchStack } from '../lib/stack';
 import { formatStat, round, stat } from '../lib/stats';
 import { emptyResult, target, type BenchOptions, type ScenarioResult } from '../lib/types';
 import type { BurstResult } from '../load/replication';
-import { runLoad } from '../load/run';
+import { directConditionalPut, replicationBurst } from '../lib/replication-burst';
 import type { LoadResult } from '../load/spec';
 
 const FACTORS = [1, 2, 4, 10];
@@ -17,7 +16,6 @@ const FACTORS = [1, 2, 4, 10];
 const QUICK_FACTORS = [1, 4];
 /** Each key changes this many times (an INSERT, then MODIFYs), so per-key order has something to keep. */
 const VERSIONS = 4;
-const CONNECTIONS = 16;
 /** The replicator's wall time per batch on this machine, fitted from the sustained-replication bursts (docs/capacity.md). */
 const BATCH_MS = (records: number) => 15.2 + 3.13 * records;
 
@@ -89,18 +87,8 @@ export async function replicationScale({ options }: { options: BenchOptions }): 
       if (used !== factor) throw new Error(`asked for parallelization factor ${factor}, the event source mapping uses ${used}`);
       for (let r = 0; r < options.repeats; r++) {
         progress(`replication burst of ${count} changes (${count / VERSIONS} keys × ${VERSIONS}), parallelization factor ${factor}, repeat ${r + 1}/${options.repeats}`);
-        const burst = { kind: 'replication-burst' as const, endpoint: s.dynamoEndpoint, kinesisEndpoint: s.kinesisEndpoint, streamName: s.replication.status().streamName };
-        (bursts[factor] ??= []).push(await runLoad<BurstResult>({ ...burst, table: s.tableName('rules'), replica: s.tableName('rules-replica-for-user'), userId: `bench-scale-${randomUUID()}`, count, versions: VERSIONS, timeoutSec: options.quick ? 30 : 90 }, 120_000));
-        // The reference: a conditional PutItem per change, at concurrency 16, straight into dynalite.
-        (direct[factor] ??= []).push(
-          await runLoad({
-            kind: 'sdk',
-            endpoint: s.dynamoEndpoint,
-            ops: [{ command: 'Put', input: { TableName: s.tableName('rules'), Item: { userId: `bench-direct-${randomUUID()}`, key: 'direct-{{seq}}', name: 'direct', status: 1, progress: 0, order: 0, version: 1 }, ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': 'key' } } }],
-            connections: CONNECTIONS,
-            durationSec: options.quick ? 1 : 3,
-          }),
-        );
+        (bursts[factor] ??= []).push(await replicationBurst(s, { userPrefix: 'bench-scale', count, versions: VERSIONS, timeoutSec: options.quick ? 30 : 90 }, 120_000));
+        (direct[factor] ??= []).push(await directConditionalPut(s, options.quick));
       }
       violations[factor] = order.violations;
     } finally {

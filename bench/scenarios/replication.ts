@@ -1,15 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { progress } from '../lib/log';
 import { signIn, startBenchStack, type BenchStack } from '../lib/stack';
 import { formatStat, round, stat } from '../lib/stats';
 import { emptyResult, target, type BenchOptions, type ScenarioResult } from '../lib/types';
 import type { BurstResult, LagResult } from '../load/replication';
 import { runLoad } from '../load/run';
+import { directConditionalPut, replicationBurst } from '../lib/replication-burst';
 import type { LoadResult } from '../load/spec';
 
 const RATES = [50, 200] as const;
 const BATCH_SIZES = [10, 100, 500] as const;
-const CONNECTIONS = 16;
 
 /** Starts a stack whose event source mapping uses `batchSize` (StackOptions.changeConsumer; default: topology's). */
 async function stackWith(options: BenchOptions, batchSize?: number): Promise<BenchStack> {
@@ -45,18 +44,8 @@ export async function replication({ options }: { options: BenchOptions }): Promi
       if (used !== batchSize) throw new Error(`asked for batch size ${batchSize}, the event source mapping uses ${used}`);
       for (let r = 0; r < options.repeats; r++) {
         progress(`replication burst of ${count} changes, batch size ${batchSize}, repeat ${r + 1}/${options.repeats}`);
-        const burst = { kind: 'replication-burst' as const, endpoint: s.dynamoEndpoint, kinesisEndpoint: s.kinesisEndpoint, streamName: s.replication.status().streamName };
-        (bursts[batchSize] ??= []).push(await runLoad<BurstResult>({ ...burst, table: s.tableName('rules'), replica: s.tableName('rules-replica-for-user'), userId: `bench-burst-${randomUUID()}`, count, timeoutSec: options.quick ? 20 : 60 }, 90_000));
-        // The reference: a conditional PutItem per change, at concurrency 16, straight into dynalite.
-        (direct[batchSize] ??= []).push(
-          await runLoad({
-            kind: 'sdk',
-            endpoint: s.dynamoEndpoint,
-            ops: [{ command: 'Put', input: { TableName: s.tableName('rules'), Item: { userId: `bench-direct-${randomUUID()}`, key: 'direct-{{seq}}', name: 'direct', status: 1, progress: 0, order: 0, version: 1 }, ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': 'key' } } }],
-            connections: CONNECTIONS,
-            durationSec: options.quick ? 1 : 3,
-          }),
-        );
+        (bursts[batchSize] ??= []).push(await replicationBurst(s, { userPrefix: 'bench-burst', count, timeoutSec: options.quick ? 20 : 60 }, 90_000));
+        (direct[batchSize] ??= []).push(await directConditionalPut(s, options.quick));
       }
     } finally {
       await s.stop();
