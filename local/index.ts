@@ -213,6 +213,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     if (!options.quiet) attachLogView(pool, { stream: process.stdout });
     pool.on('result', (r) => metrics.record({ kind: 'invocation', ...r }));
+    pool.on('spans', (s) => collector.receive(s.upstream, s.body));
     const control = await startControl(pool, metrics, replicaSet);
     stops.push(control.stop);
     replication = await startEventSourceMapping({

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { SYNC_MARK, type InvokeMessage, type OutputMarks, type WorkerMessage } from './worker-protocol';
+import { SYNC_MARK, type InvokeMessage, type OutputMarks, type SpansMessage, type WorkerMessage } from './worker-protocol';
 
 export interface WorkerOptions {
   id: string;
@@ -29,6 +29,8 @@ type WorkerEvents = {
   line: [WorkerLine];
   /** As soon as it arrives, possibly before the lines written before it. */
   message: [WorkerMessage];
+  /** What its telemetry extension forwards. */
+  spans: [SpansMessage];
   /** After the process exited and all of its output was read. */
   close: [{ code: number | null; signal: NodeJS.Signals | null }];
 };
@@ -74,7 +76,8 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       detached: true,
     });
     this.pipesEnded = Promise.all([this.readLines(this.child.stdout, 'stdout'), this.readLines(this.child.stderr, 'stderr')]);
-    this.child.on('message', (message: WorkerMessage) => {
+    this.child.on('message', (message: WorkerMessage | SpansMessage) => {
+      if (message.type === 'spans') return void this.emit('spans', message);
       if (!this.closed && !this.passed(message.marks)) this.pending.push({ barrier: message.marks });
       this.emit('message', message);
     });

@@ -9,7 +9,7 @@ import { workerEntry } from './worker-entry';
 import { InvocationError, lambdaErrorType, type InvocationEvent, type PoolEvents } from './invocation';
 import type { WorkerMessage } from './worker-protocol';
 
-export { InvocationError, type InvocationErrorCode, type InvocationEvent, type LogLineEvent, type PoolEvents, type PoolEventSource } from './invocation';
+export { InvocationError, type InvocationErrorCode, type InvocationEvent, type LogLineEvent, type PoolEvents, type PoolEventSource, type SpansEvent } from './invocation';
 
 export interface PoolFunction {
   name: string;
@@ -270,6 +270,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
     const { worker } = slot;
     const initTimer = setTimeout(() => worker.kill(), this.initTimeoutMs);
     worker.on('line', (l) => this.emit('log', { function: fn.spec.name, version: fn.version, workerId: id, logStream: worker.logStream, ...l, ...(slot.logging ? { awsRequestId: slot.logging } : {}) }));
+    worker.on('spans', ({ upstream, body }) => this.emit('spans', { function: fn.spec.name, upstream, body }));
     worker.on('message', (message) => {
       if (message.type === 'ready') {
         clearTimeout(initTimer);

@@ -58,7 +58,14 @@ export interface InvocationResult {
   durationMs?: number;
   error?: InvocationErrorCode;
 }
-export type PoolEvents = { log: [LogLineEvent]; invocation: [InvocationEvent]; result: [InvocationResult] };
+/** Spans an instance's telemetry extension forwarded (see SpansMessage). */
+export interface SpansEvent {
+  function: string;
+  upstream: string;
+  body: string;
+}
+
+export type PoolEvents = { log: [LogLineEvent]; invocation: [InvocationEvent]; result: [InvocationResult]; spans: [SpansEvent] };
 
 /** What the log writers (local/logs/) need of the pool: its events, not the class. */
 export interface PoolEventSource {

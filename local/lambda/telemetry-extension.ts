@@ -15,23 +15,24 @@ export interface TelemetryExtension {
 /**
  * The local stand-in for the ADOT collector Lambda layer: an OTLP/HTTP receiver inside the function's
  * execution environment (here, its worker process) that answers the function at once and forwards the
- * spans to the runtime's collector after the invocation, batched. A Lambda extension runs in the same
- * sandbox as the function and may keep working after the function has returned, while the environment
- * is not frozen ("Lambda Extensions API", AWS Lambda Developer Guide). So, like on AWS with the layer,
- * the function's export before returning is a loopback call, and the slow hop is off the response path.
+ * spans after the invocation, batched, with `forward` (the worker hands them to the runtime over its IPC
+ * channel: a second HTTP request per batch cost the instance ~1 ms of CPU). A Lambda extension runs in
+ * the same sandbox as the function and may keep working after the function has returned, while the
+ * environment is not frozen ("Lambda Extensions API", AWS Lambda Developer Guide). So, like on AWS with
+ * the layer, the function's export before returning is a loopback call, and the slow hop is off the
+ * response path.
  */
-export async function startTelemetryExtension(upstream: string, batchMs = BATCH_MS): Promise<TelemetryExtension> {
+export async function startTelemetryExtension(forward: (body: string) => Promise<void>, batchMs = BATCH_MS): Promise<TelemetryExtension> {
   let pending: string[] = [];
   let timer: NodeJS.Timeout | undefined;
   let sending = Promise.resolve();
-  const agent = new http.Agent({ keepAlive: true });
 
   const flush = (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = undefined;
     const resourceSpans = pending;
     pending = [];
-    if (resourceSpans.length > 0) sending = sending.then(() => post(upstream, `{"resourceSpans":[${resourceSpans.join(',')}]}`, agent)).catch((err: Error) => {
+    if (resourceSpans.length > 0) sending = sending.then(() => forward(`{"resourceSpans":[${resourceSpans.join(',')}]}`)).catch((err: Error) => {
       // As a collector would: a failed export is dropped and said once, never retried into the next invocation.
       process.stderr.write(`${JSON.stringify({ level: 'WARN', message: 'telemetry extension: spans not forwarded', error: err.message })}\n`);
     });
@@ -80,16 +81,4 @@ export function resourceSpansOf(body: string): string[] {
   }
   const parsed = JSON.parse(body) as { resourceSpans?: unknown[] };
   return (parsed.resourceSpans ?? []).map((r) => JSON.stringify(r));
-}
-
-function post(url: string, body: string, agent: http.Agent): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' }, timeout: 2_000 }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode && res.statusCode < 300 ? resolve() : reject(new Error(`collector answered ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('collector did not answer in 2 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
 }

@@ -34,6 +34,19 @@ export type WorkerMessage =
   | { type: 'result'; marks: OutputMarks; id: string; result: unknown; maxMemoryUsedMb: number }
   | { type: 'error'; marks: OutputMarks; id: string; error: FunctionErrorPayload; maxMemoryUsedMb: number };
 
+/**
+ * Spans the instance's telemetry extension forwards, over the IPC channel rather than HTTP: the runtime
+ * ingests them in-process when `upstream` is its own collector, and posts them on to any other OTLP
+ * endpoint. Outside log order (no marks): spans are not log lines.
+ */
+export interface SpansMessage {
+  type: 'spans';
+  /** The OTLP endpoint the function's environment named (where the spans are meant to go). */
+  upstream: string;
+  /** An OTLP/HTTP JSON `ExportTraceServiceRequest`. */
+  body: string;
+}
+
 export const SYNC_MARK = '\u0000noops-sync:';
 
 export function toErrorPayload(err: unknown): FunctionErrorPayload {

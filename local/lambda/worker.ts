@@ -9,7 +9,7 @@
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { startTelemetryExtension } from './telemetry-extension';
-import { SYNC_MARK, toErrorPayload, type InvokeMessage, type OutputMarks, type WorkerMessage } from './worker-protocol';
+import { SYNC_MARK, toErrorPayload, type InvokeMessage, type OutputMarks, type SpansMessage, type WorkerMessage } from './worker-protocol';
 
 type Handler = (event: unknown, context: object) => unknown;
 type Outgoing = WorkerMessage extends infer M ? (M extends WorkerMessage ? Omit<M, 'marks'> : never) : never;
@@ -26,9 +26,14 @@ const rawWrite = { stdout: watchWrites('stdout'), stderr: watchWrites('stderr') 
 patchConsole();
 // Lambda's init duration covers the extensions' init too.
 const initStarted = performance.now();
-// Extensions initialise before the function (Lambda's init phase): the function exports to this one.
+// Extensions initialise before the function (Lambda's init phase): the function exports to this one,
+// which hands the spans to the runtime over the IPC channel (cheaper than a second HTTP request).
 const upstream = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-const extension = upstream ? await startTelemetryExtension(upstream) : undefined;
+const forward = (body: string) => new Promise<void>((resolve) => {
+  const message: SpansMessage = { type: 'spans', upstream: upstream!, body };
+  if (!process.send?.(message, undefined, {}, () => resolve())) resolve();
+});
+const extension = upstream ? await startTelemetryExtension(forward) : undefined;
 if (extension) process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = extension.endpoint;
 let handler: Handler;
 try {

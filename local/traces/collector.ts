@@ -48,6 +48,12 @@ export interface TraceCollector {
   endpoint: string;
   /** The collector's base URL: `GET /traces/<id>` answers the spans of the trace(s) that id names. */
   url: string;
+  /**
+   * An OTLP/HTTP JSON body a function instance's telemetry extension forwarded over IPC, meant for
+   * `upstream`: stored at once when that is this collector, else posted on to it (say, a Jaeger or an
+   * OpenTelemetry Collector on the laptop named in the functions' environment). Never throws.
+   */
+  receive(upstream: string, body: string): void;
   stop(): Promise<void>;
 }
 
@@ -56,6 +62,14 @@ export interface TraceCollector {
  * specification's OTLP/HTTP section defines it), feeding the store; `GET /traces/<id>` serves the CLI.
  */
 export async function startTraceCollector(store: TraceStore): Promise<TraceCollector> {
+  const ingest = (body: string) => store.add(fromOtlp(JSON.parse(body)));
+  const agent = new http.Agent({ keepAlive: true });
+  const warned = new Set<string>();
+  const warnOnce = (upstream: string, message: string) => {
+    if (warned.has(upstream)) return;
+    warned.add(upstream);
+    process.stderr.write(`${JSON.stringify({ level: 'WARN', message: 'trace collector: spans dropped', upstream, error: message })}\n`);
+  };
   const server = http.createServer((req, res) => {
     const answer = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -75,7 +89,7 @@ export async function startTraceCollector(store: TraceStore): Promise<TraceColle
     });
     req.on('end', () => {
       try {
-        store.add(fromOtlp(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+        ingest(Buffer.concat(chunks).toString('utf8'));
         answer(200, {});
       } catch (err) {
         answer(400, { error: { code: 'BadRequest', message: (err as Error).message } });
@@ -88,10 +102,20 @@ export async function startTraceCollector(store: TraceStore): Promise<TraceColle
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const endpoint = `${url}/v1/traces`;
   return {
-    endpoint: `${url}/v1/traces`,
+    endpoint,
     url,
+    receive: (upstream, body) => {
+      if (upstream !== endpoint) return void post(upstream, body, agent).catch((err: Error) => warnOnce(upstream, err.message));
+      try {
+        ingest(body);
+      } catch (err) {
+        warnOnce(upstream, (err as Error).message);
+      }
+    },
     stop: async () => {
+      agent.destroy();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 1_000).unref();
@@ -99,6 +123,18 @@ export async function startTraceCollector(store: TraceStore): Promise<TraceColle
       await store.flush();
     },
   };
+}
+
+function post(url: string, body: string, agent: http.Agent): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' }, timeout: 2_000 }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode && res.statusCode < 300 ? resolve() : reject(new Error(`${url} answered ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url} did not answer in 2 s`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;

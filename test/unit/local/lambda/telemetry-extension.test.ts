@@ -1,34 +1,20 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exportSpans } from '../../../../lambdas/shared/otlp';
 import { resourceSpansOf, startTelemetryExtension } from '../../../../local/lambda/telemetry-extension';
 
-/** The runtime's collector: keeps each request it is sent. */
-let upstream: http.Server;
-let upstreamUrl: string;
+/** What the worker hands to the runtime: each forwarded body, parsed. */
 const received: Array<{ resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ name: string }> }> }> }> = [];
-beforeAll(async () => {
-  upstream = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      res.writeHead(200).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1/traces`;
-});
-afterAll(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+const forward = async (body: string) => {
+  received.push(JSON.parse(body));
+};
 
 const span = (name: string) => ({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), name, kind: 1, startMs: 1, endMs: 2, attributes: {}, events: [], links: [], status: { code: 0 } });
 const names = (batch: (typeof received)[number]) => batch.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => x.name)));
 
 describe('local telemetry extension (the ADOT collector layer stand-in)', () => {
-  it('answers the function at once and forwards the spans of several invocations in one request', async () => {
+  it('answers the function at once and forwards the spans of several invocations in one batch', async () => {
     // Prepare: a batch window no test run outlasts, so only flush() can send.
-    const extension = await startTelemetryExtension(upstreamUrl, 600_000);
+    const extension = await startTelemetryExtension(forward, 600_000);
     const before = received.length;
     // Act: two invocations' exports, as flushSpans sends them
     await exportSpans(extension.endpoint, [span('first')], { 'service.name': 'rule' });
@@ -41,13 +27,13 @@ describe('local telemetry extension (the ADOT collector layer stand-in)', () => 
   });
 
   it('forwards on its own after the batch window', async () => {
-    const extension = await startTelemetryExtension(upstreamUrl);
+    const extension = await startTelemetryExtension(forward);
     await exportSpans(extension.endpoint, [span('later')], { 'service.name': 'rule' });
     await expect.poll(() => received.some((batch) => names(batch).includes('later')), { timeout: 10_000 }).toBe(true);
   });
 
   it('sends what it holds when the instance stops', async () => {
-    const extension = await startTelemetryExtension(upstreamUrl);
+    const extension = await startTelemetryExtension(forward);
     const before = received.length;
     await exportSpans(extension.endpoint, [span('last words')], { 'service.name': 'replicator' });
     await extension.flush();
