@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -19,35 +19,48 @@ export interface StoredSpan {
   status: { code: 'unset' | 'ok' | 'error'; message?: string };
 }
 
-/** Kept in memory per run; older spans stay in the file. */
+/** Spans kept, in memory and in the file (a busy day of local use; ~1 KB each). */
 const MAX_SPANS = 100_000;
 
 /**
  * The local runtime's span store: in memory, and with a data dir also appended to
  * `<dataDir>/traces/spans.jsonl` (read back at the next start), so `npm run trace` works after a restart.
+ * Both keep the newest `maxSpans`: memory is trimmed by a tenth at a time (one copy per many spans,
+ * not per span), and a file that outgrew the limit is cut to it when the next start reads it.
  */
 export class TraceStore {
-  private readonly spans: StoredSpan[] = [];
+  private spans: StoredSpan[] = [];
   private writing = Promise.resolve();
 
-  private constructor(private readonly file: string | undefined) {}
+  private constructor(private readonly file: string | undefined, private readonly maxSpans: number) {}
 
-  static async open(dataDir: string | undefined): Promise<TraceStore> {
+  static async open(dataDir: string | undefined, { maxSpans = MAX_SPANS }: { maxSpans?: number } = {}): Promise<TraceStore> {
     const file = dataDir ? path.join(dataDir, 'traces', 'spans.jsonl') : undefined;
-    const store = new TraceStore(file);
+    const store = new TraceStore(file, maxSpans);
     if (file) {
       await mkdir(path.dirname(file), { recursive: true });
-      store.spans.push(...(await readSpans(file)).slice(-MAX_SPANS));
+      const stored = await readSpans(file);
+      store.spans = stored.slice(-maxSpans);
+      if (stored.length > maxSpans) {
+        // Rewritten whole and renamed into place, so a crash leaves the old file or the new one.
+        await writeFile(`${file}.tmp`, store.spans.map((s) => `${JSON.stringify(s)}\n`).join(''));
+        await rename(`${file}.tmp`, file);
+      }
     }
     return store;
   }
 
   add(spans: readonly StoredSpan[]): void {
     if (spans.length === 0) return;
-    this.spans.push(...spans);
-    if (this.spans.length > MAX_SPANS) this.spans.splice(0, this.spans.length - MAX_SPANS);
+    for (const span of spans) this.spans.push(span);
+    if (this.spans.length > this.maxSpans + Math.ceil(this.maxSpans / 10)) this.spans.splice(0, this.spans.length - this.maxSpans);
     const file = this.file;
     if (file) this.writing = this.writing.then(() => appendFile(file, spans.map((s) => `${JSON.stringify(s)}\n`).join(''))).catch(() => undefined);
+  }
+
+  /** How many spans it holds (at most maxSpans plus a tenth). */
+  get size(): number {
+    return this.spans.length;
   }
 
   /** Every span of a trace, ordered by start. */
