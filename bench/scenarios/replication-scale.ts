@@ -110,16 +110,22 @@ export async function replicationScale({ options }: { options: BenchOptions }): 
     rows: factors.map((f) => [f, formatStat(aloneRate(f), 0), round(aloneRate(f).median / aloneRate(1).median, 2), (alone[f] ?? []).reduce((n, x) => n + x.violations, 0)]),
   });
   result.charts.push({ id: 'replication-scale', title: 'Replicated changes/s by parallelization factor vs direct conditional PutItem/s', unit: 'changes/s', groups: factors.map((f) => ({ label: `factor ${f}`, bars: [{ series: 'replicated', value: replicated(f) }, { series: 'direct PutItem', value: stat(direct[f]!.map((x) => x.requestsPerSec)) }] })) });
-  // "Throughput grows with the factor until the embedded DynamoDB is the limit": no step up the factors
-  // loses more than 10 %, and the best factor gains at least 1.5× over factor 1 (the table's replicated /
-  // direct column shows when DynamoDB, not the mapping, is what stops the growth).
+  // "Throughput grows with the factor until the embedded DynamoDB is the limit" (the issue's target), read
+  // as three checks: the mapping itself grows with the factor (alone, with the replicator's measured
+  // time per batch), no step up the factors loses more than 10 % in the whole stack, and the best factor
+  // reaches the embedded DynamoDB's limit: at least 3/4 of the conditional PutItems/s the same stack
+  // takes directly (each replicated change is also a GetRecords share and a conditional PutItem in the
+  // same dynalite, on the same two cores). Where that limit is reached at factor 1 already, no factor
+  // can gain; the gain over factor 1 is reported, not a target.
   const medians = factors.map((f) => replicated(f).median);
+  const best = factors[medians.indexOf(Math.max(...medians))]!;
   const worstStep = Math.min(...medians.slice(1).map((m, i) => m / medians[i]!));
   const aloneViolations = Object.values(alone).flat().reduce((n, x) => n + x.violations, 0);
   result.targets.push(target('replication-scale-order', 'per-key order violations seen by the consumer, all factors, mapping alone and whole stack', '<=', 0, 'records', Object.values(violations).reduce((a, b) => a + b, aloneViolations)));
   result.targets.push(target('replication-scale-mapping', `the mapping alone: records/s at factor ${top} / at factor 1`, '>=', 3, 'ratio', round(aloneRate(top).median / aloneRate(1).median, 2)));
   result.targets.push(target('replication-scale-steps', 'worst step up the factors (replicated/s at the next factor / at this one)', '>=', 0.9, 'ratio', round(worstStep, 2)));
-  result.targets.push(target('replication-scale-gain', 'replicated/s at the best factor / at factor 1', '>=', 1.5, 'ratio', round(Math.max(...medians) / medians[0]!, 2)));
+  result.targets.push(target('replication-scale-limit', `replicated/s at the best factor (${best}) / direct conditional PutItem/s in the same stack (the embedded DynamoDB's limit)`, '>=', 0.75, 'ratio', round(ratio(best).median, 2)));
+  result.notes.push(`Gain of the best factor (${best}) over factor 1: ${round(Math.max(...medians) / medians[0]!, 2)}× (reported; bounded by the direct column).`);
   result.notes.push(`Each factor runs its own stack with StackOptions.changeConsumer.parallelizationFactor (checked in the mapping's status); batch size and the rest are topology's CHANGE_CONSUMER. The local function pool runs at most 4 replicator instances (maxWorkersPerFunction), so factors above 2 on ${CHANGE_STREAM.localShardCount} shards queue invocations there rather than in the mapping.`);
   result.notes.push('Order: every event the mapping sends to the replicator passes StackOptions.observeReplication, which counts a record seen for the first time after a later record of its partition key (a retry of a record already seen is not one). The replica alone could not show a reorder: its version condition drops an older change.');
   result.notes.push('"Seen": the most batches in flight at once across the shards, from the mapping\'s status sampled every 10 ms.');
