@@ -281,7 +281,12 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
       } else if (message.type === 'init-error') {
         started();
         this.failOne(fn, new InvocationError('FunctionInitError', `${message.error.errorType}: ${message.error.errorMessage}`, message.error));
-      } else this.complete(fn, slot, message);
+      } else {
+        this.complete(fn, slot, message);
+        // After the answer is on its way: storing spans is not the caller's wait.
+        const spans = message.spans;
+        if (spans) setImmediate(() => this.emit('spans', { function: fn.spec.name, ...spans }));
+      }
     });
     worker.on('close', ({ code, signal }) => {
       clearTimeout(initTimer);

@@ -10,13 +10,20 @@ export interface TelemetryExtension {
   endpoint: string;
   /** Sends what is buffered upstream now (the instance is stopping). */
   flush(): Promise<void>;
+  /**
+   * Hands over what is buffered, as one OTLP/HTTP JSON body, instead of forwarding it later (undefined:
+   * nothing buffered). The worker sends it with the invocation's result: no message of its own.
+   */
+  take(): string | undefined;
 }
 
 /**
  * The local stand-in for the ADOT collector Lambda layer: an OTLP/HTTP receiver inside the function's
  * execution environment (here, its worker process) that answers the function at once and forwards the
- * spans after the invocation, batched, with `forward` (the worker hands them to the runtime over its IPC
- * channel: a second HTTP request per batch cost the instance ~1 ms of CPU). A Lambda extension runs in
+ * spans after the invocation: the worker takes them with the invocation's result (`take`), and what
+ * arrives outside an invocation goes after a batch window with `forward` (over the worker's IPC channel:
+ * a second HTTP request per batch cost the instance ~1 ms of CPU, and a message of their own per
+ * invocation cost the runtime's busy process a wake-up). A Lambda extension runs in
  * the same sandbox as the function and may keep working after the function has returned, while the
  * environment is not frozen ("Lambda Extensions API", AWS Lambda Developer Guide). So, like on AWS with
  * the layer, the function's export before returning is a loopback call, and the slow hop is off the
@@ -27,12 +34,16 @@ export async function startTelemetryExtension(forward: (body: string) => Promise
   let timer: NodeJS.Timeout | undefined;
   let sending = Promise.resolve();
 
-  const flush = (): Promise<void> => {
+  const take = (): string | undefined => {
     if (timer) clearTimeout(timer);
     timer = undefined;
     const resourceSpans = pending;
     pending = [];
-    if (resourceSpans.length > 0) sending = sending.then(() => forward(`{"resourceSpans":[${resourceSpans.join(',')}]}`)).catch((err: Error) => {
+    return resourceSpans.length > 0 ? `{"resourceSpans":[${resourceSpans.join(',')}]}` : undefined;
+  };
+  const flush = (): Promise<void> => {
+    const body = take();
+    if (body) sending = sending.then(() => forward(body)).catch((err: Error) => {
       // As a collector would: a failed export is dropped and said once, never retried into the next invocation.
       process.stderr.write(`${JSON.stringify({ level: 'WARN', message: 'telemetry extension: spans not forwarded', error: err.message })}\n`);
     });
@@ -64,7 +75,7 @@ export async function startTelemetryExtension(forward: (body: string) => Promise
   });
   // The worker exits when its pool goes; the extension must not hold it open.
   server.unref();
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, flush };
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, flush, take };
 }
 
 const PREFIX = '{"resourceSpans":[';

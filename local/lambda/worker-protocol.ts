@@ -31,8 +31,8 @@ export interface OutputMarks {
 export type WorkerMessage =
   | { type: 'ready'; marks: OutputMarks; initDurationMs: number }
   | { type: 'init-error'; marks: OutputMarks; error: FunctionErrorPayload }
-  | { type: 'result'; marks: OutputMarks; id: string; result: unknown; maxMemoryUsedMb: number }
-  | { type: 'error'; marks: OutputMarks; id: string; error: FunctionErrorPayload; maxMemoryUsedMb: number };
+  | { type: 'result'; marks: OutputMarks; id: string; result: unknown; maxMemoryUsedMb: number; spans?: Omit<SpansMessage, 'type'> }
+  | { type: 'error'; marks: OutputMarks; id: string; error: FunctionErrorPayload; maxMemoryUsedMb: number; spans?: Omit<SpansMessage, 'type'> };
 
 /**
  * Spans the instance's telemetry extension forwards, over the IPC channel rather than HTTP: the runtime

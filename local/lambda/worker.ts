@@ -64,15 +64,21 @@ async function invoke(message: InvokeMessage): Promise<void> {
   else delete process.env._X_AMZN_TRACE_ID;
   try {
     const result = await callHandler(message);
-    send({ type: 'result', id: message.id, result, maxMemoryUsedMb: maxMemoryUsedMb() });
+    send({ type: 'result', id: message.id, result, maxMemoryUsedMb: maxMemoryUsedMb(), ...spansOf() });
   } catch (err) {
     const error = toErrorPayload(err);
     // Lambda logs a function error with the request id before reporting it.
     console.error(`Invoke Error \t${JSON.stringify(error)}`);
-    send({ type: 'error', id: message.id, error, maxMemoryUsedMb: maxMemoryUsedMb() });
+    send({ type: 'error', id: message.id, error, maxMemoryUsedMb: maxMemoryUsedMb(), ...spansOf() });
   } finally {
     currentRequestId = undefined;
   }
+}
+
+/** The spans the function exported during this invocation, to ride on its result message. */
+function spansOf(): { spans?: { upstream: string; body: string } } {
+  const body = extension?.take();
+  return body && upstream ? { spans: { upstream, body } } : {};
 }
 
 async function callHandler(message: InvokeMessage): Promise<unknown> {

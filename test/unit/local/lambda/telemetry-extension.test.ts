@@ -26,6 +26,18 @@ describe('local telemetry extension (the ADOT collector layer stand-in)', () => 
     expect(names(received.at(-1)!)).toEqual(['first', 'second']);
   });
 
+  it('hands what it holds to the worker for the invocation\'s result, and then has nothing to forward', async () => {
+    const extension = await startTelemetryExtension(forward, 600_000);
+    const before = received.length;
+    await exportSpans(extension.endpoint, [span('with the result')], { 'service.name': 'rule' });
+    await exportSpans(extension.endpoint, [span('and this one')], { 'service.name': 'rule' });
+    const body = extension.take();
+    expect(names(JSON.parse(body!))).toEqual(['with the result', 'and this one']);
+    expect(extension.take()).toBeUndefined();
+    await extension.flush();
+    expect(received.length).toBe(before);
+  });
+
   it('forwards on its own after the batch window', async () => {
     const extension = await startTelemetryExtension(forward);
     await exportSpans(extension.endpoint, [span('later')], { 'service.name': 'rule' });
