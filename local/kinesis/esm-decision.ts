@@ -14,11 +14,19 @@ import type { EsmSettings } from './esm-settings';
  *   against the retry quota;
  * - with ReportBatchItemFailures the batch is checkpointed up to the lowest failed sequence number and
  *   retried from there; an empty or missing `batchItemFailures` is a success, and an identifier that is
- *   not in the batch fails the whole batch.
+ *   not in the batch fails the whole batch;
+ * - a batch the mapping could not deliver ("unable to invoke the function due to throttling or other
+ *   issues", first page above) is retried until its records expire (MaximumRecordAgeInSeconds): it
+ *   spends no retry attempt, and is not bisected (bisection is for function errors).
  */
 
 /** One invocation's result: every record done, done up to `from` (exclusive), or failed as a whole. */
-export type InvocationResult = { kind: 'ok' } | { kind: 'partial'; from: number } | { kind: 'error'; message: string };
+export type InvocationResult =
+  | { kind: 'ok' }
+  | { kind: 'partial'; from: number }
+  | { kind: 'error'; message: string }
+  /** The function was not invoked (throttled): no attempt spent. */
+  | { kind: 'not-invoked'; message: string };
 
 /** The next step for a batch after an invocation. Every step but `checkpoint` keeps `batch[from..]` pending and
  * first checkpoints `batch[from - 1]` when `from > 0`. */
@@ -26,6 +34,8 @@ export type Decision =
   | { action: 'checkpoint' }
   | { action: 'bisect'; from: number; half: number }
   | { action: 'retry'; from: number; retries: number; backoffMs: number }
+  /** Deliver the same batch again after `backoffMs`, as the `waits`-th wait in a row. */
+  | { action: 'wait'; waits: number; backoffMs: number }
   | { action: 'discard'; from: number; condition: FailureCondition };
 
 /** The longest wait before a retry. */
@@ -38,14 +48,19 @@ export function invocationResult(sequenceNumbers: ReadonlyArray<{ SequenceNumber
   return from < 0 ? { kind: 'ok' } : { kind: 'partial', from };
 }
 
-/** What to do with a batch of `size` records after `result`, `retries` retries having been spent on it. */
+/**
+ * What to do with a batch of `size` records after `result`, `retries` retries having been spent on it
+ * and `waits` deliveries in a row not having reached the function.
+ */
 export function decide(
   result: InvocationResult,
   size: number,
   retries: number,
   settings: Pick<EsmSettings, 'bisectBatchOnFunctionError' | 'maximumRetryAttempts'>,
+  waits = 0,
 ): Decision {
   if (result.kind === 'ok') return { action: 'checkpoint' };
+  if (result.kind === 'not-invoked') return { action: 'wait', waits: waits + 1, backoffMs: Math.min(MAX_BACKOFF_MS, 20 * 2 ** (waits + 1)) };
   const from = result.kind === 'partial' ? result.from : 0;
   const pending = size - from;
   if (settings.bisectBatchOnFunctionError && pending > 1) return { action: 'bisect', from, half: Math.ceil(pending / 2) };

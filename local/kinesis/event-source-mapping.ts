@@ -68,7 +68,7 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
   const client = kinesisClient(options.kinesisEndpoint);
   const store = await EsmStore.open(options.dataDir, options.streamName);
   const stats: EsmCounters = {
-    invocations: 0, functionErrors: 0, partialFailures: 0, retries: 0, bisections: 0, recordsDelivered: 0,
+    invocations: 0, functionErrors: 0, partialFailures: 0, retries: 0, throttles: 0, bisections: 0, recordsDelivered: 0,
     onFailureBatches: 0, onFailureRecords: 0,
   };
   // Counted where the records reach the function, so injected duplicates count as delivered.

@@ -12,6 +12,8 @@ export interface EsmCounters {
   functionErrors: number;
   partialFailures: number;
   retries: number;
+  /** Deliveries that did not reach the function (throttled), retried without spending an attempt. */
+  throttles: number;
   bisections: number;
   recordsDelivered: number;
   onFailureBatches: number;
@@ -249,6 +251,7 @@ export class ShardPoller {
     const { settings, stats } = this.ctx;
     let pending = records;
     let invokes = 0;
+    let waits = 0;
     while (pending.length > 0) {
       if (this.ctx.stopped) return false;
       const expired = expiredPrefix(pending.map((r) => r.ApproximateArrivalTimestamp), settings.maximumRecordAgeSeconds, Date.now());
@@ -258,13 +261,18 @@ export class ShardPoller {
         continue;
       }
       const result = await this.invokeOnce(pending);
-      invokes++;
       if (result.kind === 'partial') stats.partialFailures++;
-      if (result.kind === 'error') {
-        stats.functionErrors++;
-        stats.lastError = `${this.shardId}: ${result.message}`;
+      if (result.kind === 'error' || result.kind === 'not-invoked') stats.lastError = `${this.shardId}: ${result.message}`;
+      if (result.kind === 'error') stats.functionErrors++;
+      const next = decide(result, pending.length, retries, settings, waits);
+      if (next.action === 'wait') {
+        stats.throttles++;
+        waits = next.waits;
+        await this.pause(next.backoffMs);
+        continue;
       }
-      const next = decide(result, pending.length, retries, settings);
+      invokes++;
+      waits = 0;
       if (next.action === 'checkpoint') {
         await this.finish(pending);
         return true;
@@ -307,13 +315,16 @@ export class ShardPoller {
   }
 
   private async invokeOnce(records: KinesisRecord[]): Promise<InvocationResult> {
-    this.ctx.stats.invocations++;
     let response: unknown;
     try {
       response = await this.ctx.invoke(kinesisEvent(this.ctx.source, this.shardId, records));
     } catch (err) {
+      // The local pool's answer when every instance is busy and its queue is full (Lambda's 429).
+      if ((err as { code?: unknown }).code === 'Throttled') return { kind: 'not-invoked', message: (err as Error).message };
+      this.ctx.stats.invocations++;
       return { kind: 'error', message: (err as Error).message };
     }
+    this.ctx.stats.invocations++;
     return invocationResult(records, response);
   }
 }

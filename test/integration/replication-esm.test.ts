@@ -151,6 +151,22 @@ describe('local Kinesis event source mapping', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  it('retries a throttled delivery without spending an attempt: with no retries allowed, nothing goes to on-failure', async () => {
+    // Prepare: the pool's answer when its instances and queue are full, three times, then a function that works
+    await put([1, 2, 3]);
+    const seen: number[] = [];
+    let throttles = 3;
+    // Act
+    const esm = await start(async (event) => {
+      if (throttles-- > 0) throw Object.assign(new Error('replicator has 4 busy instances and 100 queued invocations'), { code: 'Throttled' });
+      seen.push(...valuesOf(event));
+    }, { settings: { maximumRetryAttempts: 0, bisectBatchOnFunctionError: true } });
+    expect(await esm.waitIdle(5_000)).toBe(true);
+    // Assess: delivered once, in order; the throttles are counted apart from function errors and retries
+    expect(seen).toEqual([1, 2, 3]);
+    expect(esm.status()).toMatchObject({ throttles: 3, functionErrors: 0, retries: 0, bisections: 0, onFailureBatches: 0, invocations: 1 });
+  });
+
   it('discards records older than maximumRecordAgeSeconds even with unlimited retries', async () => {
     await put([1, 2]);
     const esm = await start(async () => {

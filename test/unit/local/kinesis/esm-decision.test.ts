@@ -59,6 +59,24 @@ describe('decide', () => {
   });
 });
 
+describe('decide, when the function was not invoked (throttled)', () => {
+  const throttled = { kind: 'not-invoked', message: 'rule has 4 busy instances' } as const;
+
+  it('waits and delivers the same batch again, spending no retry attempt and not bisecting', () => {
+    expect(decide(throttled, 4, 0, bisect)).toEqual({ action: 'wait', waits: 1, backoffMs: 40 });
+    expect(decide(throttled, 4, 2, noBisect)).toEqual({ action: 'wait', waits: 1, backoffMs: 40 });
+  });
+
+  it('never sends the batch to the on-failure destination for it, even with no retries allowed', () => {
+    expect(decide(throttled, 1, 0, { bisectBatchOnFunctionError: false, maximumRetryAttempts: 0 }).action).toBe('wait');
+  });
+
+  it('backs off longer with each wait in a row, capped', () => {
+    expect(decide(throttled, 4, 0, noBisect, 1)).toEqual({ action: 'wait', waits: 2, backoffMs: 80 });
+    expect(decide(throttled, 4, 0, noBisect, 30)).toEqual({ action: 'wait', waits: 31, backoffMs: MAX_BACKOFF_MS });
+  });
+});
+
 describe('expiredPrefix', () => {
   const now = Date.parse('2026-03-10T12:00:00Z');
   const ago = (s: number) => new Date(now - s * 1000);
