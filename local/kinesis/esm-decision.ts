@@ -60,14 +60,17 @@ export function decide(
   waits = 0,
 ): Decision {
   if (result.kind === 'ok') return { action: 'checkpoint' };
-  if (result.kind === 'not-invoked') return { action: 'wait', waits: waits + 1, backoffMs: Math.min(MAX_BACKOFF_MS, 20 * 2 ** (waits + 1)) };
+  if (result.kind === 'not-invoked') return { action: 'wait', waits: waits + 1, backoffMs: backoff(waits + 1) };
   const from = result.kind === 'partial' ? result.from : 0;
   const pending = size - from;
   if (settings.bisectBatchOnFunctionError && pending > 1) return { action: 'bisect', from, half: Math.ceil(pending / 2) };
   const spent = retries + 1;
   if (settings.maximumRetryAttempts >= 0 && spent > settings.maximumRetryAttempts) return { action: 'discard', from, condition: 'RetryAttemptsExhausted' };
-  return { action: 'retry', from, retries: spent, backoffMs: Math.min(MAX_BACKOFF_MS, 20 * 2 ** spent) };
+  return { action: 'retry', from, retries: spent, backoffMs: backoff(spent) };
 }
+
+/** The wait before the n-th retry or wait in a row: 40, 80, 160 … ms, at most MAX_BACKOFF_MS. */
+const backoff = (n: number) => Math.min(MAX_BACKOFF_MS, 20 * 2 ** n);
 
 /**
  * How many records at the head of a batch are older than MaximumRecordAgeInSeconds at `now` (they go to

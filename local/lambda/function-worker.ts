@@ -29,7 +29,7 @@ type WorkerEvents = {
   line: [WorkerLine];
   /** As soon as it arrives, possibly before the lines written before it. */
   message: [WorkerMessage];
-  /** What its telemetry extension forwards. */
+  /** What its telemetry extension forwards, on a message of their own or on an invocation's result. */
   spans: [SpansMessage];
   /** After the process exited and all of its output was read. */
   close: [{ code: number | null; signal: NodeJS.Signals | null }];
@@ -80,6 +80,9 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       if (message.type === 'spans') return void this.emit('spans', message);
       if (!this.closed && !this.passed(message.marks)) this.pending.push({ barrier: message.marks });
       this.emit('message', message);
+      // Spans that rode on a result: handed on once the answer is on its way (storing them is not the caller's wait).
+      const spans = 'spans' in message ? message.spans : undefined;
+      if (spans) setImmediate(() => this.emit('spans', { type: 'spans', ...spans }));
     });
     // Node's own 'close' never fires once the IPC channel was disconnected, so closing is tracked here:
     // after the exit and the end of both pipes (bounded, in case a grandchild holds them open).

@@ -281,12 +281,7 @@ export class FunctionPool extends EventEmitter<PoolEvents> {
       } else if (message.type === 'init-error') {
         started();
         this.failOne(fn, new InvocationError('FunctionInitError', `${message.error.errorType}: ${message.error.errorMessage}`, message.error));
-      } else {
-        this.complete(fn, slot, message);
-        // After the answer is on its way: storing spans is not the caller's wait.
-        const spans = message.spans;
-        if (spans) setImmediate(() => this.emit('spans', { function: fn.spec.name, ...spans }));
-      }
+      } else this.complete(fn, slot, message);
     });
     worker.on('close', ({ code, signal }) => {
       clearTimeout(initTimer);
