@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER } from '../../topology/http-policy';
 import { Forbidden } from './errors';
+import { secretReader } from './secrets';
 
 /**
  * CloudFront is the only way in. The distribution adds a secret origin header to every request it
@@ -45,33 +46,18 @@ export interface OriginGuardOptions {
  * there is no AWSPREVIOUS (ResourceNotFoundException).
  */
 export function secretsManagerSource(secretId: string, client?: SecretsManagerClient): OriginSecretSource {
-  // Loaded on the first read: a function that only ever sees the current value never builds the client.
-  const sdk = lazy(() => import('@aws-sdk/client-secrets-manager'));
-  const read = async (VersionStage: string) => {
-    const { GetSecretValueCommand, SecretsManagerClient } = await sdk();
-    client ??= new SecretsManagerClient({});
-    return client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage })).then(
-      ({ SecretString }) => SecretString,
-      (err: Error) => {
-        if (VersionStage === 'AWSPREVIOUS' && err.name === 'ResourceNotFoundException') return undefined;
-        throw err;
-      },
-    );
-  };
+  // A function that only ever sees the current value never loads the SDK.
+  const secret = secretReader(client);
+  const read = (VersionStage: string) =>
+    secret(secretId, VersionStage).catch((err: Error) => {
+      if (VersionStage === 'AWSPREVIOUS' && err.name === 'ResourceNotFoundException') return undefined;
+      throw err;
+    });
   return async () => {
     const [current, previous] = await Promise.all([read('AWSCURRENT'), read('AWSPREVIOUS')]);
     if (!current) throw new Error(`secret ${secretId} has no SecretString`);
     return previous ? [current, previous] : [current];
   };
-}
-
-/** A promise made on the first call and kept; a rejected one is dropped, so the next call tries again. */
-function lazy<T>(make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () => (made ??= make().catch((err: unknown) => {
-    made = undefined;
-    throw err;
-  }));
 }
 
 /**

@@ -210,11 +210,6 @@ export function traced<T extends object>(item: T): T {
   return traceparent ? { ...item, [TRACE_ATTRIBUTE]: traceparent } : item;
 }
 
-/** The active trace's id, for log lines. */
-export function currentTraceId(): string | undefined {
-  return trace.getActiveSpan()?.spanContext().traceId;
-}
-
 /** Marks a span failed with the exception as an event (OTel's exception semantic convention). */
 export function recordError(span: Span | undefined, err: unknown, message?: string): void {
   if (!span) return;

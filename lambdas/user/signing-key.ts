@@ -1,12 +1,12 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { JWK } from 'jose';
+import { secretReader } from '../shared/secrets';
 
 /**
  * The private session key lives in Secrets Manager, never in an environment variable. It is read once
  * per instance, by the first request that signs a session (a sign-in), not at cold start: most requests
  * only verify, and a read at init would make every cold start wait for Secrets Manager and build its
- * client. A failed read is not cached, so the next request tries again. Locally the SDK follows
- * AWS_ENDPOINT_URL_SECRETS_MANAGER to the embedded emulation.
+ * client. A failed read is not cached, so the next request tries again.
  *
  * `currentKid` is the first key of SESSION_PUBLIC_KEYS. A rotation changes the secret and then that
  * variable, and a configuration change starts new instances, so both agree; a key that does not match
@@ -14,13 +14,9 @@ import type { JWK } from 'jose';
  */
 export function signingKeyLoader(secretId: string, { client, currentKid }: { client?: SecretsManagerClient; currentKid?: string } = {}): () => Promise<JWK> {
   let key: Promise<JWK> | undefined;
-  const read = async () => {
-    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-    client ??= new SecretsManagerClient({});
-    return client.send(new GetSecretValueCommand({ SecretId: secretId }));
-  };
+  const read = secretReader(client);
   return () =>
-    (key ??= read().then(({ SecretString }) => {
+    (key ??= read(secretId).then((SecretString) => {
       if (!SecretString) throw new Error(`secret ${secretId} has no SecretString`);
       const jwk = JSON.parse(SecretString) as JWK;
       if (typeof jwk.d !== 'string') throw new Error(`secret ${secretId} is not a private JWK`);
