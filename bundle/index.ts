@@ -1,5 +1,6 @@
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { cp, mkdir, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { functions, type FunctionSpec } from '../topology';
 import { LAMBDA_NODE_MAJOR } from '../topology/runtime';
@@ -88,23 +89,50 @@ export function functionDir(name: string): string {
   return path.join(FUNCTIONS_DIST, name);
 }
 
-/** `outdir`/`webDir` default to dist/; the infra tests bundle into a temporary directory instead. */
+/**
+ * `outdir`/`webDir` default to dist/; the infra tests bundle into a temporary directory instead.
+ *
+ * Built beside `outdir` and then moved in entry by entry with rename(2), which replaces a file
+ * atomically: an instance starting meanwhile (a running `npm start`, a test stack while the bench
+ * rebuilds) loads the old bundle or the new one, never a missing or half-written file.
+ */
 export async function bundleFunction(
   spec: FunctionSpec,
   outdir = functionDir(spec.name),
   webDir = WEB_DIST,
 ): Promise<{ file: string; bytes: number }> {
-  await rm(outdir, { recursive: true, force: true });
-  await mkdir(outdir, { recursive: true });
-  const file = path.join(outdir, 'index.mjs');
-  await build({ ...functionOptions, entryPoints: [path.join(ROOT, spec.entry)], outfile: file });
-  if (spec.name === 'static') {
-    // The static function serves the web bundle from its own code package.
-    await cp(webDir, path.join(outdir, 'web'), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+  const staging = `${outdir}.building-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await mkdir(staging, { recursive: true });
+    await build({ ...functionOptions, entryPoints: [path.join(ROOT, spec.entry)], outfile: path.join(staging, 'index.mjs') });
+    if (spec.name === 'static') {
+      // The static function serves the web bundle from its own code package.
+      await cp(webDir, path.join(staging, 'web'), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
+    await moveInto(staging, outdir);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
   }
+  const file = path.join(outdir, 'index.mjs');
   return { file, bytes: (await stat(file)).size };
+}
+
+/** Moves every entry of `from` into `to` (a directory entry replaces the old one whole), and removes what `from` did not have. */
+async function moveInto(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  const entries = await readdir(from);
+  for (const entry of entries) {
+    const target = path.join(to, entry);
+    // rename(2) replaces a file but not a non-empty directory: that one is moved aside first.
+    const aside = `${target}.old-${randomBytes(4).toString('hex')}`;
+    const isDir = (await stat(target).catch(() => undefined))?.isDirectory() ?? false;
+    if (isDir) await rename(target, aside);
+    await rename(path.join(from, entry), target);
+    if (isDir) await rm(aside, { recursive: true, force: true });
+  }
+  for (const stale of await readdir(to)) if (!entries.includes(stale)) await rm(path.join(to, stale), { recursive: true, force: true });
 }
 
 export async function bundleAllFunctions(): Promise<Array<{ name: string; file: string; bytes: number }>> {
