@@ -1,6 +1,7 @@
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { functions, type FunctionSpec } from '../topology';
 import { LAMBDA_NODE_MAJOR } from '../topology/runtime';
@@ -59,6 +60,24 @@ const replacements: Plugin = {
   },
 };
 
+/**
+ * Node's own modules through `require`, not `import`. An ES module that imports a builtin gets a
+ * namespace built by reading every export of it, and on Node 24 some exports are lazy getters: `node:http`
+ * exports `WebSocket`, `CloseEvent` and `MessageEvent`, which load undici when read. Measured in a fresh
+ * Node 24.22 process: `await import('node:http')` 22 ms against 2 ms for `require('node:http')`, and
+ * `node:process` 3.9 ms against 0.04. Loading the rule bundle fell from 50 to 39 ms (user 49 → 36,
+ * replicator 45 → 35, static 33 → 21); Node 20 is unchanged (its http has no such exports). The namespace
+ * esbuild builds over a required module defines getters and reads nothing, so no lazy export runs.
+ */
+const builtinsThroughRequire: Plugin = {
+  name: 'builtins-through-require',
+  setup(b) {
+    const builtin = new RegExp(`^(node:.*|${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
+    b.onResolve({ filter: builtin }, (args) => (args.namespace === 'builtin' ? undefined : { path: args.path, namespace: 'builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 export const functionOptions: BuildOptions = {
   bundle: true,
   platform: 'node',
@@ -79,7 +98,7 @@ export const functionOptions: BuildOptions = {
    * `module` first: the SDK's ES builds (dist-es) tree-shake, its CommonJS builds (dist-cjs) do not.
    */
   mainFields: ['module', 'main'],
-  plugins: [replacements],
+  plugins: [replacements, builtinsThroughRequire],
   // Some dependencies are CommonJS and call require(); give ESM bundles one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
