@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat as fsStat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { functionDir, ROOT } from '../../bundle';
+import { functionDir, moduleBytes, ROOT } from '../../bundle';
 import { findLambdaNode, majorOf } from '../../local/lambda/node';
 import { functions, type FunctionName } from '../../topology/index';
 import { httpEvent } from '../lib/events';
@@ -64,9 +64,13 @@ export async function coldStart({ options, envFor, buildErrors }: ColdStartInput
   for (const spec of functions) {
     try {
       if (buildErrors[spec.name]) throw new Error(buildErrors[spec.name]);
-      const file = path.join(functionDir(spec.name), 'index.mjs');
-      const code = await readFile(file);
-      sizes.push({ name: spec.name, minified: (await fsStat(file)).size, gzipped: gzipSync(code).length, file });
+      const dir = functionDir(spec.name);
+      const file = path.join(dir, 'index.mjs');
+      // Every module the function ships (index.mjs and its chunks), each gzipped as a zip stores it.
+      const modules = [file, ...(await readdir(path.join(dir, 'chunks')).catch(() => [] as string[])).filter((f) => f.endsWith('.mjs')).map((f) => path.join(dir, 'chunks', f))];
+      let gzipped = 0;
+      for (const m of modules) gzipped += gzipSync(await readFile(m)).length;
+      sizes.push({ name: spec.name, minified: await moduleBytes(dir), gzipped, file });
     } catch (err) {
       result.notes.push(`${spec.name}: bundle failed (${(err as Error).message.split('\n')[0]}); not measured.`);
     }
