@@ -1,49 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { runBench } from '../../bench/run-bench';
-import { barChart } from '../../bench/lib/svg';
-import { renderMarkdown } from '../../bench/lib/report';
-import { SCENARIO_IDS, type BenchRun, type ScenarioResult } from '../../bench/lib/types';
+import { SCENARIO_IDS } from '../../bench/lib/types';
+import { smokeSuite } from './smoke-suite';
 
-// A tiny run of every scenario, so the harness keeps working; figures are checked for shape, never speed.
-let run: BenchRun;
-
-beforeAll(async () => {
-  run = await runBench({ only: SCENARIO_IDS, quick: true, repeats: 1 });
-}, 900_000);
-
-function scenario(id: string): ScenarioResult {
-  const found = run.scenarios.find((s) => s.id === id);
-  if (!found) throw new Error(`scenario ${id} missing`);
-  return found;
-}
-
-describe('npm run bench --quick', () => {
-  it('records the machine it ran on', () => {
-    // Assess
-    expect(run.machine.cpus).toBeGreaterThan(0);
-    expect(run.machine.node).toMatch(/^v\d+/);
-    expect(run.machine.loadAverage).toHaveLength(3);
-  });
-
-  it.each(SCENARIO_IDS)('scenario %s runs and reports finite figures', (id) => {
-    const s = scenario(id);
-    // Assess
-    expect(s.error).toBeUndefined();
-    expect(s.tables.length).toBeGreaterThan(0);
-    expect(s.tables.every((t) => t.rows.every((r) => r.length === t.columns.length))).toBe(true);
-    if (s.skipped) return;
-    // No target is set for `npm start`: its figures are the table's numbers.
-    const numbers = s.tables.flatMap((t) => t.rows.flat()).filter((c): c is number => typeof c === 'number');
-    expect(s.targets.length + numbers.filter(Number.isFinite).length).toBeGreaterThan(0);
-    for (const t of s.targets) expect(Number.isFinite(t.measured), `${t.id} measured ${t.measured}`).toBe(true);
-  });
-
-  it('renders the report and every chart', () => {
-    // Act
-    const markdown = renderMarkdown(run, 'bench/results/smoke.json', '## Analysis');
-    const svgs = run.scenarios.flatMap((s) => s.charts).map(barChart);
-    // Assess
-    expect(markdown).toContain('| target | goal | measured | verdict |');
-    for (const svg of svgs) expect(svg).toMatch(/^<svg[\s\S]*<\/svg>$/);
-  });
-});
+// Every scenario but the API one, which test/bench/smoke-api.test.ts runs beside this file.
+smokeSuite(SCENARIO_IDS.filter((id) => id !== 'api'));
