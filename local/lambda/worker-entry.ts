@@ -27,8 +27,8 @@ async function compileWorker(): Promise<string> {
     // It runs on the functions' Node, which falls back to the host's: the oldest package.json allows.
     target: 'node20',
     format: 'esm',
-    // As in the function bundles: on Node 24 an ES import of node:http alone costs ~20 ms of each
-    // instance's start (bundle/index.ts).
+    // As in the function bundles: on Node 24 an ES import of node:http loads undici, ~20 ms of a fresh
+    // process (bundle/index.ts), here at every instance's start.
     plugins: [builtinsThroughRequire],
     banner: { js: REQUIRE_BANNER },
     write: false,
