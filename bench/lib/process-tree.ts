@@ -59,3 +59,17 @@ export function treeMemory(root: number): { rssMb: number; pssMb: number; proces
   const tree = processTree(root);
   return { rssMb: tree.reduce((sum, p) => sum + p.rssMb, 0), pssMb: tree.reduce((sum, p) => sum + p.pssMb, 0), processes: tree.length };
 }
+
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (fields 14 and 15,
+ * in clock ticks of 1/100 s: USER_HZ is 100 on Linux's common architectures); 0 once it has exited.
+ */
+export function cpuTimeMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}

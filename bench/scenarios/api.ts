@@ -4,6 +4,7 @@ import path from 'node:path';
 import { httpEvent } from '../lib/events';
 import { functionEnv } from '../lib/function-env';
 import { progress } from '../lib/log';
+import { cpuTimeMs } from '../lib/process-tree';
 import { createTodos, signIn, startBenchStack, BENCH_PASSWORD, type BenchStack, type Session } from '../lib/stack';
 import { formatStat, ratioStat, round, stat } from '../lib/stats';
 import { emptyResult, target, type BenchOptions, type ScenarioResult } from '../lib/types';
@@ -112,7 +113,26 @@ async function measureHop(stack: BenchStack, count: number): Promise<{ gateway: 
  */
 const TRACING_ROUNDS = 8;
 
-async function measureTracingCost(options: BenchOptions): Promise<Record<string, { on: number[]; off: number[] }>> {
+/** Per round and mode: requests/s, and CPU ms per request of the runtime's process and the stack's function instances. */
+type TracingSamples = Record<string, { on: number[]; off: number[]; cpuOn: number[]; cpuOff: number[] }>;
+
+/**
+ * The CPU a window of load costs one stack: this process (the runtime of both stacks, the other one idle
+ * meanwhile) and the stack's function instances, from /proc. The load generator is a process of its own
+ * and not counted. Far steadier than throughput between windows, so it shows what tracing adds per request.
+ */
+async function cpuPerRequest(stack: BenchStack, load: () => Promise<LoadResult>): Promise<{ result: LoadResult; cpuMs: number }> {
+  const instances = () => ['rule', 'user', 'replicator'].flatMap((fn) => stack.pool.instances(fn).map((i) => i.pid)).filter((p): p is number => p !== undefined);
+  const before = new Map(instances().map((pid) => [pid, cpuTimeMs(pid)]));
+  const own = process.cpuUsage();
+  const result = await load();
+  const ownMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(own));
+  const pids = new Set([...before.keys(), ...instances()]);
+  const instancesMs = [...pids].reduce((sum, pid) => sum + Math.max(0, cpuTimeMs(pid) - (before.get(pid) ?? 0)), 0);
+  return { result, cpuMs: (ownMs + instancesMs) / Math.max(1, result.total) };
+}
+
+async function measureTracingCost(options: BenchOptions): Promise<TracingSamples> {
   // Both fresh: the scenario's own stack has served thousands of writes by now, which a fresh one has not.
   const on = await startBenchStack({ quick: options.quick });
   const off = await startBenchStack({ quick: options.quick, env: { [ENV.tracesEndpoint]: '' } }).catch(async (err: unknown) => {
@@ -132,20 +152,25 @@ async function measureTracingCost(options: BenchOptions): Promise<Record<string,
       (targets['POST /api/todos'] ??= {} as never)[mode] = { method: 'POST', paths: ['/api/todos'], headers: writer.headers, body: '{"title":"bench {{seq}}"}' };
       await runLoad({ kind: 'autocannon', url: stack.url, target: targets['GET /api/todos (50)']![mode], connections: 8, durationSec: options.quick ? 0.3 : 1 });
     }
-    const samples: Record<string, { on: number[]; off: number[] }> = {};
+    const samples: TracingSamples = {};
     const rounds = options.quick ? 1 : TRACING_ROUNDS;
     for (let r = 0; r < rounds; r++) {
       for (const [label, byMode] of Object.entries(targets)) {
         // ABBA: which mode goes first alternates, so neither always runs on the warmer machine.
         const order = (r % 2 === 0 ? ['on', 'off'] : ['off', 'on']) as Array<'on' | 'off'>;
         const round: Partial<Record<'on' | 'off', number>> = {};
+        const cpu: Partial<Record<'on' | 'off', number>> = {};
         for (const mode of order) {
           progress(`api tracing ${mode} ${label} round ${r + 1}/${rounds}`);
-          round[mode] = (await runLoad({ kind: 'autocannon', url: stacks[mode].url, target: byMode[mode], connections: 8, durationSec: windowSec })).requestsPerSec;
+          const { result, cpuMs } = await cpuPerRequest(stacks[mode], () => runLoad({ kind: 'autocannon', url: stacks[mode].url, target: byMode[mode], connections: 8, durationSec: windowSec }));
+          round[mode] = result.requestsPerSec;
+          cpu[mode] = cpuMs;
         }
-        const s = (samples[label] ??= { on: [], off: [] });
+        const s = (samples[label] ??= { on: [], off: [], cpuOn: [], cpuOff: [] });
         s.on.push(round.on!);
         s.off.push(round.off!);
+        s.cpuOn.push(cpu.on!);
+        s.cpuOff.push(cpu.off!);
       }
     }
     return samples;
@@ -235,12 +260,20 @@ export async function api({ options }: { options: BenchOptions }): Promise<Scena
     const tracing = await measureTracingCost(options);
     const costs: number[] = [];
     const tracingRows: Array<Array<string | number>> = [];
-    for (const [label, { on, off }] of Object.entries(tracing)) {
+    for (const [label, { on, off, cpuOn, cpuOff }] of Object.entries(tracing)) {
       const ratio = ratioStat(on, off);
+      const cpuRatio = ratioStat(cpuOn, cpuOff);
       costs.push(1 - ratio.median);
-      tracingRows.push([label, formatStat(stat(off), 0), formatStat(stat(on), 0), on.length, `${round((1 - ratio.median) * 100, 1)} %`, `${round((1 - ratio.max) * 100, 1)} … ${round((1 - ratio.min) * 100, 1)} %`]);
+      tracingRows.push([
+        label, formatStat(stat(off), 0), formatStat(stat(on), 0), on.length, `${round((1 - ratio.median) * 100, 1)} %`, `${round((1 - ratio.max) * 100, 1)} … ${round((1 - ratio.min) * 100, 1)} %`,
+        formatStat(stat(cpuOff), 2), formatStat(stat(cpuOn), 2), `+${round((cpuRatio.median - 1) * 100, 1)} %`,
+      ]);
     }
-    result.tables.push({ title: 'Tracing on versus off (c=8, req/s in 2 s windows, ABBA rounds; cost = 1 − median of the per-round on/off ratios)', columns: ['call', 'off req/s', 'on req/s', 'rounds', 'cost', 'cost per round (range)'], rows: tracingRows });
+    result.tables.push({
+      title: 'Tracing on versus off (c=8, req/s in 2 s windows, ABBA rounds; cost = 1 − median of the per-round on/off ratios; CPU per request of the runtime process and the stack\'s function instances, load generator excluded)',
+      columns: ['call', 'off req/s', 'on req/s', 'rounds', 'cost', 'cost per round (range)', 'off CPU ms/req', 'on CPU ms/req', 'CPU added (median of rounds)'],
+      rows: tracingRows,
+    });
     result.targets.push(target('api-tracing-cost', 'throughput cost of tracing (worst of GET list and POST create, on vs off in this run)', '<=', 5, '%', round(Math.max(...costs) * 100, 1)));
     const minRatio = Math.min(...ratios);
     result.targets.push(target('api-throughput', 'API throughput / direct DynamoDB (worst of GET, POST, PATCH over c=1,8,32)', '>=', 0.6, 'ratio', round(minRatio, 2)));
