@@ -152,12 +152,16 @@ export async function bundleFunction(
   return { file: path.join(outdir, 'index.mjs'), bytes: await moduleBytes(outdir) };
 }
 
-/** The size of a function's modules: index.mjs and its chunks (not source maps, not the web app). */
-export async function moduleBytes(dir: string): Promise<number> {
+/** The modules a function ships, as paths: its index.mjs and its chunks (not source maps, not the web app). */
+export async function functionModules(dir: string): Promise<string[]> {
   const chunks = await readdir(path.join(dir, CHUNKS)).catch(() => [] as string[]);
-  const files = ['index.mjs', ...chunks.filter((f) => f.endsWith('.mjs')).map((f) => path.join(CHUNKS, f))];
+  return [path.join(dir, 'index.mjs'), ...chunks.filter((f) => f.endsWith('.mjs')).map((f) => path.join(dir, CHUNKS, f))];
+}
+
+/** The size of a function's modules (functionModules). */
+export async function moduleBytes(dir: string): Promise<number> {
   let bytes = 0;
-  for (const file of files) bytes += (await stat(path.join(dir, file))).size;
+  for (const file of await functionModules(dir)) bytes += (await stat(file)).size;
   return bytes;
 }
 

@@ -8,10 +8,15 @@ export interface ProcessMemory {
   pssMb: number;
 }
 
-function parentOf(pid: number): number {
-  // Field 4 of /proc/<pid>/stat, after the parenthesised command (which may hold spaces).
+/** The fields of /proc/<pid>/stat after the parenthesised command (which may hold spaces): field 3 first. */
+function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+function parentOf(pid: number): number {
+  // Field 4.
+  return Number(statFields(pid)[1]);
 }
 
 function rssMb(pid: number): number {
@@ -66,8 +71,7 @@ export function treeMemory(root: number): { rssMb: number; pssMb: number; proces
  */
 export function cpuTimeMs(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(pid);
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return 0;

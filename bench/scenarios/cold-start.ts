@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { functionDir, moduleBytes, ROOT } from '../../bundle';
+import { functionDir, functionModules, moduleBytes, ROOT } from '../../bundle';
 import { findLambdaNode, majorOf } from '../../local/lambda/node';
 import { functions, type FunctionName } from '../../topology/index';
 import { httpEvent } from '../lib/events';
@@ -67,9 +67,8 @@ export async function coldStart({ options, envFor, buildErrors }: ColdStartInput
       const dir = functionDir(spec.name);
       const file = path.join(dir, 'index.mjs');
       // Every module the function ships (index.mjs and its chunks), each gzipped as a zip stores it.
-      const modules = [file, ...(await readdir(path.join(dir, 'chunks')).catch(() => [] as string[])).filter((f) => f.endsWith('.mjs')).map((f) => path.join(dir, 'chunks', f))];
       let gzipped = 0;
-      for (const m of modules) gzipped += gzipSync(await readFile(m)).length;
+      for (const m of await functionModules(dir)) gzipped += gzipSync(await readFile(m)).length;
       sizes.push({ name: spec.name, minified: await moduleBytes(dir), gzipped, file });
     } catch (err) {
       result.notes.push(`${spec.name}: bundle failed (${(err as Error).message.split('\n')[0]}); not measured.`);
